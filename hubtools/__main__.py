@@ -1,0 +1,5 @@
+import sys
+
+from hubtools.cli import main
+
+sys.exit(main())

@@ -1,0 +1,40 @@
+"""The `hubtools` command: parses arguments and calls library functions; imports nothing heavy up front."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from hubtools import __version__
+from hubtools.errors import HubtoolsError
+
+# One module per command group; each exposes `register(subparsers)`.
+GROUPS = ("hubtools.cli.hub",)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hubtools",
+        description="Build chat datasets, fine-tune, evaluate and publish small chat models and their Space.",
+        epilog="Run `hubtools COMMAND --help` for a command's options and examples.",
+    )
+    parser.add_argument("--version", action="version", version=f"hubtools {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in GROUPS:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result = args.func(args)
+    except HubtoolsError as error:
+        print(f"hubtools: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("hubtools: interrupted", file=sys.stderr)
+        return 130
+    return int(result or 0)

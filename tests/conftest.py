@@ -1,0 +1,93 @@
+"""Hermetic test session: caches, token files and hubtools state in a temp dir, one embedded Hub for all.
+
+The embedded Hub is started and targeted in `pytest_configure`, before any test module imports a Hugging
+Face library, because those libraries read `HF_ENDPOINT` at import time (see hubtools.hub.target).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+_STATE: dict = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    base = Path(tempfile.mkdtemp(prefix="hubtools-tests-"))
+    _STATE["base"] = base
+    for name, sub in {
+        "HF_HOME": "hf-home",
+        "HUBTOOLS_HOME": "hubtools-home",
+        "HF_HUB_CACHE": "hf-home/hub",
+        "HF_DATASETS_CACHE": "hf-home/datasets",
+        "HF_XET_CACHE": "hf-home/xet",
+        "MPLCONFIGDIR": "mpl",
+    }.items():
+        os.environ[name] = str(base / sub)
+    os.environ.pop("HF_TOKEN", None)
+    os.environ.pop("HF_ENDPOINT", None)
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"
+
+    from hubtools.hub.server import running_hub
+    from hubtools.hub.target import LOCAL_DEV_TOKEN, HubTarget, apply_target
+
+    context = running_hub(root=base / "hub-root")
+    server = context.__enter__()
+    _STATE["hub_context"] = context
+    _STATE["hub"] = server
+    apply_target(HubTarget(endpoint=server.url, token=LOCAL_DEV_TOKEN, embedded=True))
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    context = _STATE.pop("hub_context", None)
+    if context is not None:
+        context.__exit__(None, None, None)
+    base = _STATE.pop("base", None)
+    if base is not None:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def hub():
+    """The session's embedded Hub server (url, root, unknown_requests)."""
+    return _STATE["hub"]
+
+
+@pytest.fixture(scope="session")
+def hub_token() -> str:
+    from hubtools.hub.target import LOCAL_DEV_TOKEN
+
+    return LOCAL_DEV_TOKEN
+
+
+@pytest.fixture
+def hf_api(hub, hub_token):
+    from huggingface_hub import HfApi
+
+    return HfApi(endpoint=hub.url, token=hub_token)
+
+
+@pytest.fixture
+def repo_name():
+    """A fresh repo id in the local user's namespace for each call."""
+
+    def make(prefix: str = "test") -> str:
+        return f"local/{prefix}-{uuid.uuid4().hex[:8]}"
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def _no_unimplemented_routes(hub):
+    """Any request to a route the embedded Hub does not implement fails the test that made it."""
+    hub.unknown_requests.clear()
+    yield
+    unknown = list(hub.unknown_requests)
+    hub.unknown_requests.clear()
+    assert not unknown, f"requests to routes the embedded Hub does not implement: {unknown}"
