@@ -1,0 +1,9 @@
+"""Community data: anonymized CharacterAI dumps contributed through the chat Space, with consent and receipts.
+
+- `config`: the Space variables (`CONTRIBUTIONS_REPO`, limits) → `ContributeConfig`;
+- `contribute`: uploads → limits → `hubtools data convert --from cai-dump` (parser + scrubber) → preview;
+- `store`: consent, receipts, the `CommitScheduler` writer, and `forget` (removal by receipt);
+- `ui`: the Gradio tab, `contribute_tab(config)`; `cli`: `forget` as a command.
+
+The browser side is `userscripts/characterai-dumper.user.js`, which writes the dumps these modules read.
+"""
