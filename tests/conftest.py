@@ -14,6 +14,19 @@ from pathlib import Path
 
 import pytest
 
+CHROMIUM = Path("/usr/bin/chromium")
+# Flags that work on these machines: no sandbox as root, and no background calls to a closed network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
 _STATE: dict = {}
 
 
@@ -91,3 +104,20 @@ def _no_unimplemented_routes(hub):
     unknown = list(hub.unknown_requests)
     hub.unknown_requests.clear()
     assert not unknown, f"requests to routes the embedded Hub does not implement: {unknown}"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium through Playwright (no browser download); skipped, saying why, without either.
+
+    Module-scoped: one sync Playwright at a time per process, closed before the next test module starts its own.
+    """
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed: browser tests need Debian's chromium (make browser)")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (pip install playwright; no browser download)"
+    )
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -10,7 +10,14 @@ from hubtools import __version__
 from hubtools.errors import HubtoolsError
 
 # One module per command group; each exposes `register(subparsers)`.
-GROUPS = ("hubtools.cli.hub", "hubtools.cli.data", "hubtools.cli.eval")
+GROUPS = (
+    "hubtools.cli.hub",
+    "hubtools.cli.data",
+    "hubtools.cli.train",
+    "hubtools.cli.eval",
+    "hubtools.cli.space",
+    "hubtools.cli.release",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

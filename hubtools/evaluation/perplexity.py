@@ -124,6 +124,10 @@ def compute_perplexity(
     if not conversations:
         raise HubtoolsError("the eval split is empty: nothing to score")
     resolved = resolve_loss_on(tokenizer, loss_on)
+    # A conversation longer than the model's position embeddings cannot be scored whole: cut it there.
+    positions = getattr(model.config, "max_position_embeddings", None)
+    if isinstance(positions, int) and positions > 0:
+        max_length = min(max_length, positions)
     metric = load_metric()
     batches = iter_token_losses(
         model, tokenizer, conversations, loss_on=resolved, batch_size=batch_size, max_length=max_length

@@ -12,18 +12,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from _community_planted import PLANTED  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 
 @pytest.fixture
 def uploads(tmp_path) -> list[str]:
@@ -41,20 +29,3 @@ def store(hf_api, repo_name, tmp_path):
     store = ContributionStore(repo_name("contrib"), hf_api=hf_api, every_minutes=600, folder=tmp_path / "staging")
     yield store
     store.close(push=False)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """Headless Debian Chromium through playwright (no browser download); skipped only without chromium.
-
-    Module-scoped: one sync playwright at a time per process, closed before other test folders start theirs.
-    """
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed: the userscript's browser test needs Debian's chromium")
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright is not installed (pip install playwright; no browser download)"
-    )
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        browser.close()

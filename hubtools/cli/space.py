@@ -1,0 +1,172 @@
+"""`hubtools space ...`: run the chat Space locally against any Hub, deploy it, convert weights for it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from hubtools.cli._common import Formatter, add_hub_options
+from hubtools.errors import HubtoolsError
+
+RUN_EPILOG = """\
+examples:
+  hubtools space run --model alice/tiny-chat                    # newest release, else main
+  hubtools space run --model alice/tiny-chat --revision v0.2.0 --port 7861
+  hubtools space run --model local/tiny-chat --hub local --maintainer   # embedded Hub, checkpoints listed
+"""
+DEPLOY_EPILOG = """\
+examples:
+  hubtools space deploy --space alice/tiny-chat-demo --model alice/tiny-chat
+  hubtools space deploy --space local/demo --model local/tiny-chat --revision v0.1.0 --hub local
+
+prints the Space repo id and the commit it serves; pushing identical content makes no commit.
+"""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    space = subparsers.add_parser("space", help="run, deploy and prepare the chat Space")
+    commands = space.add_subparsers(dest="space_command", metavar="COMMAND", required=True)
+
+    run = commands.add_parser(
+        "run",
+        help="serve the chat Space on this machine",
+        description="Serve the chat Space (spaces/chat/app.py) locally for MODEL, resolved on the Hub target.",
+        epilog=RUN_EPILOG,
+        formatter_class=Formatter,
+    )
+    _add_model_options(run)
+    run.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    run.add_argument("--port", type=int, default=7860, help="port to listen on (default: 7860)")
+    run.add_argument(
+        "--backend",
+        choices=("auto", "ctranslate2", "transformers"),
+        default="auto",
+        help="inference engine (default: auto = CTranslate2 int8 when it loads, else transformers fp32)",
+    )
+    run.add_argument("--maintainer", action="store_true", help="list the training checkpoints for everyone")
+    run.add_argument("--app-dir", type=Path, help="folder holding app.py (default: this checkout's spaces/chat)")
+    add_hub_options(run)
+    run.set_defaults(func=run_command)
+
+    deploy = commands.add_parser(
+        "deploy",
+        help="create or update the chat Space repo on the Hub",
+        description="Push the app, its SpaceCard metadata and its variables (MODEL_REPO, MODEL_REVISION) to "
+        "SPACE; on huggingface.co the variables go through the Space settings and the Space restarts.",
+        epilog=DEPLOY_EPILOG,
+        formatter_class=Formatter,
+    )
+    deploy.add_argument("--space", required=True, metavar="REPO", help="Space repo id (owner/name)")
+    _add_model_options(deploy)
+    deploy.add_argument("--private", action="store_true", help="create the Space private")
+    deploy.add_argument("--app-dir", type=Path, help="folder holding the Space files (default: spaces/chat)")
+    add_hub_options(deploy)
+    deploy.set_defaults(func=deploy_command)
+
+    convert = commands.add_parser(
+        "convert",
+        help="write the fast CPU weights (CTranslate2 int8) for a model folder",
+        description="What a release publishes beside the model as ct2-int8/ (library: convert_for_serving).",
+    )
+    convert.add_argument("model_dir", type=Path, help="a save_pretrained model folder")
+    convert.add_argument("out_dir", type=Path, help="output folder, e.g. MODEL_DIR/ct2-int8")
+    convert.add_argument("--quantization", default="int8", help="CTranslate2 quantization (default: int8)")
+    convert.set_defaults(func=convert_command)
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", required=True, metavar="REPO", help="model repo id (owner/name)")
+    parser.add_argument(
+        "--revision", metavar="REV", help="release tag, branch or commit (default: the newest v* release, else main)"
+    )
+
+
+def run_command(args: argparse.Namespace) -> int:
+    from hubtools.hub.target import hub_target
+
+    with hub_target(args.hub, args.token) as target:
+        launch_space(
+            args.model,
+            args.revision,
+            where=str(target),
+            host=args.host,
+            port=args.port,
+            backend=args.backend,
+            maintainer=args.maintainer,
+            app_dir=args.app_dir,
+        )
+    return 0
+
+
+def launch_space(
+    model: str,
+    revision: str | None,
+    *,
+    where: str,
+    host: str = "127.0.0.1",
+    port: int = 7860,
+    backend: str = "auto",
+    maintainer: bool = False,
+    app_dir: Path | None = None,
+) -> None:
+    """Serve the chat Space app locally until interrupted (inside an entered `hub_target`)."""
+    os.environ["MODEL_REPO"] = model
+    if revision:
+        os.environ["MODEL_REVISION"] = revision
+    os.environ["SERVE_BACKEND"] = backend
+    if maintainer:
+        os.environ["SHOW_CHECKPOINTS"] = "1"
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    demo = _load_app(app_dir).build_demo()
+    print(f"hubtools space: serving {model} from {where} at http://{host}:{port}/", file=sys.stderr)
+    demo.queue(default_concurrency_limit=16).launch(
+        server_name=host, server_port=port, ssr_mode=False, show_error=False, quiet=True
+    )
+
+
+def _load_app(app_dir: Path | None):
+    import importlib.util
+
+    from hubtools.serve.deploy import DEFAULT_APP_DIR
+
+    app_file = (app_dir or DEFAULT_APP_DIR) / "app.py"
+    if not app_file.is_file():
+        raise HubtoolsError(f"no chat Space app at {app_file} (pass --app-dir)")
+    spec = importlib.util.spec_from_file_location("hubtools_chat_space", app_file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def deploy_command(args: argparse.Namespace) -> int:
+    from hubtools.hub.target import hub_target
+
+    with hub_target(args.hub, args.token) as target:
+        from huggingface_hub import HfApi
+
+        from hubtools.serve.deploy import deploy_space
+
+        api = HfApi(endpoint=target.endpoint, token=target.token)
+        deployed = deploy_space(
+            args.space,
+            args.model,
+            revision=args.revision,
+            api=api,
+            app_dir=args.app_dir,
+            embedded=target.embedded,
+            private=args.private,
+        )
+        state = "updated" if deployed.changed else "unchanged"
+        print(f"hubtools space: {deployed.repo_id} {state} at {target}", file=sys.stderr)
+        print(f"{deployed.repo_id}\t{deployed.commit}")
+    return 0
+
+
+def convert_command(args: argparse.Namespace) -> int:
+    from hubtools.serve.convert import convert_for_serving
+
+    out = convert_for_serving(args.model_dir, args.out_dir, quantization=args.quantization)
+    print(out)
+    return 0

@@ -1,0 +1,87 @@
+"""`release --dry-run`: what a release would build and change, read from the Hub and the local caches only."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from hubtools.recipes import recipe_hash
+from hubtools.release import stages
+from hubtools.release.recipe import ReleaseRecipe, load_release_recipe
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    stage: str
+    target: str
+    action: str
+    state: str  # "to do", "cached" or "up to date"
+
+
+def plan_release(recipe: str | Path | ReleaseRecipe, version: str) -> list[PlanStep]:
+    """The steps `release` would take now; writes nothing, locally or on the Hub."""
+    from huggingface_hub import HfApi
+
+    from hubtools.release.run import STAGES, release_hash
+
+    stages.check_version(version)
+    recipe = recipe if isinstance(recipe, ReleaseRecipe) else load_release_recipe(recipe)
+    api = HfApi()
+    parts = stages.load_parts(recipe, api)
+    released = stages.released_manifest(api, parts.model_repo, version)
+    if released is not None and released.recipe_hash == release_hash(recipe, parts):
+        return [PlanStep(stage, parts.model_repo, f"{version} already released", "up to date") for stage in STAGES]
+    stages.check_tags_free(api, parts, version)
+
+    dataset_commit = _current_dataset_commit(api, parts)
+    model_dir = None
+    if dataset_commit is not None:
+        train_recipe = stages.train_recipe_on(parts.train, parts.dataset_repo, dataset_commit)
+        model_dir = stages.work_root(recipe) / recipe_hash(train_recipe) / "model"
+    trained = model_dir is not None and (model_dir / stages.TRAIN_RECORD).is_file()
+    training = parts.train.training
+    steps = [
+        PlanStep(
+            "dataset",
+            parts.dataset_repo,
+            f"build data recipe {parts.data.name!r} and push parquet + card",
+            "up to date" if dataset_commit else "to do",
+        ),
+        PlanStep(
+            "train",
+            str(model_dir) if model_dir else "(after the dataset push)",
+            f"train recipe {parts.train.name!r}: {training.max_steps} steps, lr {training.learning_rate}, "
+            f"seq {training.max_length}; checkpoints to {parts.model_repo}@checkpoints",
+            "cached" if trained else "to do",
+        ),
+        PlanStep("eval", parts.model_repo, "perplexity on the test split and the probe table", "to do"),
+        PlanStep("card", parts.model_repo, "render README.md (model card)", "to do"),
+    ]
+    if recipe.serving:
+        steps.append(PlanStep("serving", parts.model_repo, "int8 CTranslate2 copy in ct2-int8/", "to do"))
+    steps.append(PlanStep("model", parts.model_repo, "upload the model folder (unchanged files skipped)", "to do"))
+    if parts.space_repo:
+        steps.append(
+            PlanStep("space", parts.space_repo, "deploy the chat app pinned to the new model commit", "to do")
+        )
+    steps.append(PlanStep("verify", parts.model_repo, "read back hashes of every uploaded file", "to do"))
+    tagged = ", ".join(repo for repo in (parts.dataset_repo, parts.space_repo, parts.model_repo) if repo)
+    steps.append(PlanStep("tag", tagged, f"commit release.json, then tag {version} on every repo", "to do"))
+    return steps
+
+
+def _current_dataset_commit(api, parts: stages.Parts) -> str | None:
+    """The dataset repo's head if it already holds exactly the build this recipe makes (known from the cache)."""
+    from hubtools.cards.dataset_card import render_card_from_folder
+    from hubtools.data.push import card_at, default_build_dir, reusable_build
+
+    build_dir = default_build_dir(parts.data)
+    if reusable_build(build_dir, parts.data) is None or not api.repo_exists(parts.dataset_repo, repo_type="dataset"):
+        return None
+    head = api.repo_info(parts.dataset_repo, repo_type="dataset").sha
+    card = render_card_from_folder(build_dir, repo_id=parts.dataset_repo)
+    return head if card_at(api, parts.dataset_repo, head) == card else None
+
+
+def plan_as_json(steps: list[PlanStep]) -> list[dict]:
+    return [asdict(step) for step in steps]

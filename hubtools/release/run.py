@@ -1,0 +1,122 @@
+"""`release`: dataset → train → eval → card → serving copy → model → Space → verify → tags, in one call.
+
+Atomic: version tags are created only once every artifact is uploaded and read back. Resumable: each stage
+is keyed by the content of its inputs and its output is kept under `$HUBTOOLS_HOME/releases/`, so a re-run
+continues from the first stage not done. Idempotent: a version already released with the same recipes
+returns its manifest at once, making no commit and uploading nothing.
+
+`hub_target` must have been entered before calling (the HF libraries read the endpoint when imported).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hubtools import __version__
+from hubtools.errors import HubtoolsError
+from hubtools.recipes import recipe_hash
+from hubtools.release import stages
+from hubtools.release.manifest import MANIFEST_FILE, Manifest, RepoRef
+from hubtools.release.recipe import ReleaseRecipe, load_release_recipe
+
+# (stage, event, detail): event is "start", "done" or "skip". Raising from it aborts the release.
+StageCallback = Callable[[str, str, str], None]
+STAGES = ("dataset", "train", "eval", "card", "serving", "model", "space", "verify", "tag")
+
+
+@dataclass(frozen=True)
+class ReleaseResult:
+    manifest: Manifest
+    changed: bool
+    work_dir: Path
+
+
+def release(
+    recipe: str | Path | ReleaseRecipe,
+    version: str,
+    *,
+    on_stage: StageCallback | None = None,
+    progress: bool = True,
+) -> ReleaseResult:
+    """Publish `version` of everything `recipe` describes; return the manifest committed as `release.json`."""
+    from huggingface_hub import HfApi
+
+    stages.check_version(version)
+    recipe = recipe if isinstance(recipe, ReleaseRecipe) else load_release_recipe(recipe)
+    notify = on_stage or (lambda stage, event, detail: None)
+    api = HfApi()
+    parts = stages.load_parts(recipe, api)
+    digest = release_hash(recipe, parts)
+
+    released = stages.released_manifest(api, parts.model_repo, version)
+    if released is not None:
+        if released.recipe_hash != digest:
+            raise HubtoolsError(
+                f"{version} is already released on {parts.model_repo} from other recipes "
+                f"(recipe hash {released.recipe_hash}, now {digest}): publish under a new version"
+            )
+        for stage in STAGES:
+            notify(stage, "skip", f"{version} already released")
+        return ReleaseResult(released, changed=False, work_dir=stages.work_root(recipe))
+    stages.check_tags_free(api, parts, version)
+
+    def run(stage: str, action: Callable[[], Any], detail: str = "") -> Any:
+        notify(stage, "start", detail)
+        result = action()
+        notify(stage, "done", result if isinstance(result, str) else detail)
+        return result
+
+    dataset = run("dataset", lambda: stages.push_data(parts, version, progress=progress), parts.dataset_repo)
+    train_recipe = stages.train_recipe_on(parts.train, dataset.repo_id, dataset.commit)
+    work_dir = stages.work_root(recipe) / recipe_hash(train_recipe)
+    model_dir = work_dir / "model"
+    previous = stages.previous_release(api, parts.model_repo, version, work_dir / "previous")
+
+    if (model_dir / stages.TRAIN_RECORD).is_file():
+        notify("train", "skip", f"trained earlier: {model_dir}")
+    else:
+        run("train", lambda: stages.train_model(api, train_recipe, model_dir, parts.model_repo), str(model_dir))
+    eval_key = stages.eval_key(recipe, previous)
+    if stages.eval_done(model_dir, eval_key):
+        notify("eval", "skip", "evaluated earlier")
+    else:
+        run(
+            "eval",
+            lambda: stages.evaluate(recipe, model_dir, parts.model_repo, dataset, previous, eval_key),
+            parts.model_repo,
+        )
+    run("card", lambda: stages.write_card(api, model_dir, parts.model_repo, version, previous), "README.md")
+    if recipe.serving:
+        run("serving", lambda: stages.serving_copy(model_dir), "int8 CTranslate2 copy")
+    model_commit = run("model", lambda: stages.upload_model(api, model_dir, parts.model_repo, version))
+    space = None
+    if parts.space_repo:
+        space = run("space", lambda: stages.deploy(parts.space_repo, parts.model_repo, model_commit), parts.space_repo)
+    run("verify", lambda: stages.verify(api, model_dir, parts.model_repo, model_commit, dataset, space), "")
+
+    manifest = Manifest(
+        version=version,
+        dataset=RepoRef(dataset.repo_id, dataset.commit, version),
+        model=RepoRef(parts.model_repo, model_commit, version),
+        space=RepoRef(space.repo_id, space.commit) if space else None,
+        recipe_hash=digest,
+        hubtools_version=__version__,
+    )
+    run("tag", lambda: stages.commit_manifest_and_tag(api, manifest), version)
+    shutil.rmtree(work_dir / "previous", ignore_errors=True)
+    return ReleaseResult(manifest, changed=True, work_dir=work_dir)
+
+
+def release_hash(recipe: ReleaseRecipe, parts: stages.Parts) -> str:
+    """One hash over the release recipe and the data and train recipes it names."""
+    combined = {"release": recipe_hash(recipe), "data": recipe_hash(parts.data), "train": recipe_hash(parts.train)}
+    return hashlib.sha256(json.dumps(combined, sort_keys=True).encode()).hexdigest()[:16]
+
+
+__all__ = ["MANIFEST_FILE", "STAGES", "ReleaseResult", "release"]

@@ -1,0 +1,292 @@
+"""The stages a release composes, each a thin call into the library stage that does the work."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hubtools.errors import HubtoolsError
+from hubtools.release.manifest import MANIFEST_FILE, Manifest
+from hubtools.release.recipe import ReleaseRecipe, qualify
+
+if TYPE_CHECKING:
+    from huggingface_hub import HfApi
+
+    from hubtools.data.push import PushedDataset
+    from hubtools.data.recipe import DataRecipe
+    from hubtools.evaluation.report import EvalReport
+    from hubtools.train.recipe import TrainRecipe
+
+TRAIN_RECORD = "hubtools_train.json"
+EVAL_RESULTS = "eval_results.json"
+EVAL_KEY = ".hubtools_eval_key"
+# Never published: local checkpoints (they go to the `checkpoints` branch while training) and stage keys.
+NOT_PUBLISHED = ["checkpoints/**", EVAL_KEY]
+
+
+@dataclass(frozen=True)
+class Parts:
+    data: DataRecipe
+    train: TrainRecipe
+    dataset_repo: str
+    model_repo: str
+    space_repo: str | None
+
+
+def check_version(version: str) -> None:
+    from hubtools.data.push import VERSION
+
+    if not VERSION.match(version):
+        raise HubtoolsError(f"--version: expected a version tag like v1.2.3, got {version!r}")
+
+
+def load_parts(recipe: ReleaseRecipe, api: HfApi) -> Parts:
+    """Load the data and train recipes and qualify repo ids with the token's user."""
+    from hubtools.data.recipe import load_data_recipe
+    from hubtools.train.recipe import load_train_recipe
+
+    user = api.whoami()["name"]
+    return Parts(
+        data=load_data_recipe(_beside(recipe, recipe.data)),
+        train=load_train_recipe(_beside(recipe, recipe.train)),
+        dataset_repo=qualify(recipe.repos.dataset, user),
+        model_repo=qualify(recipe.repos.model, user),
+        space_repo=qualify(recipe.repos.space, user) if recipe.repos.space else None,
+    )
+
+
+def _beside(recipe: ReleaseRecipe, name: str) -> str | Path:
+    """A relative `.toml` path in a release recipe file is read relative to that file."""
+    if name.endswith(".toml") and recipe.source_dir is not None and not Path(name).is_absolute():
+        return recipe.source_dir / name
+    return name
+
+
+def work_root(recipe: ReleaseRecipe) -> Path:
+    from hubtools.hub.target import hubtools_home
+
+    return hubtools_home() / "releases" / recipe.name
+
+
+def released_manifest(api: HfApi, model_repo: str, version: str) -> Manifest | None:
+    """The manifest at the model repo's `version` tag, if that version was released."""
+    from huggingface_hub.errors import EntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError
+
+    if not api.repo_exists(model_repo):
+        return None
+    try:
+        path = api.hf_hub_download(model_repo, MANIFEST_FILE, revision=version)
+    except (EntryNotFoundError, RevisionNotFoundError, RepositoryNotFoundError):
+        return None
+    return Manifest.from_json(Path(path).read_text(encoding="utf-8"))
+
+
+def check_tags_free(api: HfApi, parts: Parts, version: str) -> None:
+    """A tag left by hand (or another tool) on the model or Space repo would make the release ambiguous."""
+    for repo_id, repo_type in ((parts.model_repo, "model"), (parts.space_repo, "space")):
+        if repo_id and api.repo_exists(repo_id, repo_type=repo_type):
+            tags = {ref.name for ref in api.list_repo_refs(repo_id, repo_type=repo_type).tags}
+            if version in tags:
+                raise HubtoolsError(f"tag {version} already exists on {repo_type} repo {repo_id} without a release")
+
+
+def push_data(parts: Parts, version: str, *, progress: bool) -> PushedDataset:
+    from hubtools.data.push import push_dataset
+
+    return push_dataset(parts.data, version, repo_id=parts.dataset_repo, tag=False, progress=progress)
+
+
+def train_recipe_on(recipe: TrainRecipe, repo_id: str, commit: str) -> TrainRecipe:
+    """The train recipe with its dataset replaced by the exact dataset commit this release pushed."""
+    dataset = recipe.dataset.model_copy(update={"repo_id": repo_id, "revision": commit, "recipe": None, "path": None})
+    return recipe.model_copy(update={"dataset": dataset})
+
+
+def train_model(api: HfApi, recipe: TrainRecipe, model_dir: Path, model_repo: str) -> str:
+    """Train into `model_dir`, continuing from its checkpoints when an earlier attempt was cut off."""
+    from hubtools.train.trainer import train
+
+    api.create_repo(model_repo, exist_ok=True)
+    resume = any((model_dir / "checkpoints").glob("checkpoint-*"))
+    result = train(recipe, out_dir=model_dir, resume=resume, push_checkpoints_to=model_repo)
+    return f"{result.steps} steps, loss {result.first_loss:.3f} → {result.train_loss:.3f}"
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The newest release before this one: its tag, and its eval results fetched for the card."""
+
+    tag: str
+    eval_results: Path | None
+
+
+def previous_release(api: HfApi, model_repo: str, version: str, into: Path) -> Previous | None:
+    from huggingface_hub.errors import EntryNotFoundError
+
+    from hubtools.serve.resolve import semver_key
+
+    if not api.repo_exists(model_repo):
+        return None
+    tags = [ref.name for ref in api.list_repo_refs(model_repo).tags]
+    older = [tag for tag in tags if semver_key(tag) < semver_key(version)]
+    if not older:
+        return None
+    tag = max(older, key=semver_key)
+    try:
+        path = Path(api.hf_hub_download(model_repo, EVAL_RESULTS, revision=tag, local_dir=into / tag))
+    except EntryNotFoundError:
+        path = None
+    return Previous(tag=tag, eval_results=path)
+
+
+def eval_key(recipe: ReleaseRecipe, previous: Previous | None) -> str:
+    payload = {"eval": recipe.eval.model_dump(mode="json"), "previous": previous.tag if previous else None}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def eval_done(model_dir: Path, key: str) -> bool:
+    marker = model_dir / EVAL_KEY
+    return (model_dir / EVAL_RESULTS).is_file() and marker.is_file() and marker.read_text() == key
+
+
+def evaluate(
+    recipe: ReleaseRecipe,
+    model_dir: Path,
+    model_repo: str,
+    dataset: PushedDataset,
+    previous: Previous | None,
+    key: str,
+) -> EvalReport:
+    from hubtools.evaluation.run import evaluate_model
+
+    record = json.loads((model_dir / TRAIN_RECORD).read_text(encoding="utf-8"))
+    base = record.get("base_model", {})
+    report = evaluate_model(
+        model_dir,
+        dataset=(dataset.repo_id, dataset.commit),
+        base_model=(base["repo_id"], base["revision"]) if base.get("repo_id") else None,
+        previous=(model_repo, previous.tag) if previous else None,
+        config=recipe.eval,
+        out=model_dir / EVAL_RESULTS,
+    )
+    (model_dir / EVAL_KEY).write_text(key)
+    return report
+
+
+def write_card(api: HfApi, model_dir: Path, model_repo: str, version: str, previous: Previous | None) -> str:
+    from hubtools.cards.model_card import render_model_card
+
+    card = render_model_card(
+        model_dir,
+        repo_id=model_repo,
+        revision=version,
+        previous=previous.eval_results if previous else None,
+        endpoint=api.endpoint,
+    )
+    (model_dir / "README.md").write_text(card, encoding="utf-8")
+    return "README.md"
+
+
+def serving_copy(model_dir: Path) -> str:
+    from hubtools.serve.convert import convert_for_serving
+
+    target = model_dir / "ct2-int8"
+    if not (target / "model.bin").is_file():
+        convert_for_serving(model_dir, target)
+    return str(target.relative_to(model_dir))
+
+
+def upload_model(api: HfApi, model_dir: Path, model_repo: str, version: str) -> str:
+    """Upload the model folder; unchanged files are skipped, and no change at all makes no commit."""
+    api.create_repo(model_repo, exist_ok=True)
+    info = api.upload_folder(
+        folder_path=model_dir,
+        repo_id=model_repo,
+        ignore_patterns=NOT_PUBLISHED,
+        commit_message=f"Release {version}: model, card and evaluation",
+    )
+    return info.oid
+
+
+def deploy(space_repo: str, model_repo: str, model_commit: str):
+    from hubtools.serve.deploy import deploy_space
+
+    return deploy_space(space_repo, model_repo, revision=model_commit)
+
+
+def verify(api: HfApi, model_dir: Path, model_repo: str, commit: str, dataset: PushedDataset, space) -> str:
+    """Read back what was published at the exact commits and compare hashes with the local files."""
+    local = {
+        path.relative_to(model_dir).as_posix(): path
+        for path in model_dir.rglob("*")
+        if path.is_file() and not _ignored(path.relative_to(model_dir).as_posix())
+    }
+    remote = {
+        entry.path: entry
+        for entry in api.list_repo_tree(model_repo, revision=commit, recursive=True)
+        if hasattr(entry, "blob_id")
+    }
+    for name, path in sorted(local.items()):
+        entry = remote.get(name)
+        if entry is None:
+            raise HubtoolsError(f"verify: {name} is missing from {model_repo}@{commit[:12]}")
+        if entry.lfs is not None:
+            expected, actual = _sha256(path), entry.lfs.sha256
+        else:
+            expected, actual = _git_blob_sha(path), entry.blob_id
+        if expected != actual:
+            raise HubtoolsError(f"verify: {name} on {model_repo}@{commit[:12]} differs from the local file")
+    for repo_id, repo_type, sha in ((dataset.repo_id, "dataset", dataset.commit),) + (
+        ((space.repo_id, "space", space.commit),) if space else ()
+    ):
+        if not api.revision_exists(repo_id, sha, repo_type=repo_type):
+            raise HubtoolsError(f"verify: commit {sha[:12]} is missing from {repo_type} repo {repo_id}")
+    return f"{len(local)} model files match"
+
+
+def _ignored(name: str) -> bool:
+    return name.startswith("checkpoints/") or name == EVAL_KEY
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _git_blob_sha(path: Path) -> str:
+    data = path.read_bytes()
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def commit_manifest_and_tag(api: HfApi, manifest: Manifest) -> str:
+    """Commit `release.json`, then tag dataset, Space and model; the model tag last marks the release done."""
+    info = api.upload_file(
+        path_or_fileobj=(manifest.to_json() + "\n").encode(),
+        path_in_repo=MANIFEST_FILE,
+        repo_id=manifest.model.repo_id,
+        commit_message=f"Release {manifest.version}: manifest",
+    )
+    targets = [(manifest.dataset.repo_id, "dataset", manifest.dataset.commit)]
+    if manifest.space is not None:
+        targets.append((manifest.space.repo_id, "space", manifest.space.commit))
+    targets.append((manifest.model.repo_id, "model", info.oid))
+    for repo_id, repo_type, commit in targets:
+        _tag(api, repo_id, repo_type, commit, manifest.version)
+    return manifest.version
+
+
+def _tag(api: HfApi, repo_id: str, repo_type: str, commit: str, version: str) -> None:
+    """Create the tag; one left by an interrupted run on the same commit is fine, elsewhere is an error."""
+    tags = {ref.name: ref.target_commit for ref in api.list_repo_refs(repo_id, repo_type=repo_type).tags}
+    if version not in tags:
+        api.create_tag(repo_id, tag=version, revision=commit, repo_type=repo_type)
+    elif tags[version] != commit:
+        raise HubtoolsError(
+            f"tag {version} on {repo_type} repo {repo_id} points at {tags[version][:12]}, not {commit[:12]}"
+        )

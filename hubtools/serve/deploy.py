@@ -1,0 +1,152 @@
+"""`deploy_space`: create or update the chat Space on a Hub, idempotently.
+
+The Space gets the app files (`spaces/chat/`), the slice of this library the app imports (so the Space runs
+exactly the code that was tested, without hubtools on PyPI), a README whose SpaceCard metadata names the model
+and its datasets, and the Space variables `MODEL_REPO` / `MODEL_REVISION`: through the variables API on
+huggingface.co (then the Space restarts), or committed as `space_variables.json` on the embedded Hub, which has
+no variables API. Files are compared by git blob id first, so pushing identical content makes no commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hubtools.errors import HubtoolsError
+from hubtools.serve.config import VARIABLES_FILE
+from hubtools.serve.resolve import _hub_error, resolve_model
+
+if TYPE_CHECKING:
+    from huggingface_hub import HfApi
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_APP_DIR = PACKAGE_ROOT.parent / "spaces" / "chat"
+APP_FILES = ("app.py", "requirements.txt", "README.md")
+# The parts of hubtools the app imports (chat, and the contribute tab's parser and scrubber); nothing else ships.
+LIBRARY_FILES = ("__init__.py", "py.typed", "errors.py", "hub/__init__.py", "hub/target.py", "recipes/__init__.py")
+LIBRARY_PACKAGES = ("serve", "community", "data", "data/sources")
+
+
+@dataclass(frozen=True)
+class DeployedSpace:
+    """The Space repo and the commit it now serves (unchanged when nothing differed)."""
+
+    repo_id: str
+    commit: str
+    changed: bool = True
+
+
+def git_blob_id(data: bytes) -> str:
+    """The id git (and the Hub's tree API) gives a regular file's content."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def _model_datasets(model_repo: str, commit: str, api: HfApi) -> list[str]:
+    """Datasets named in the model card's metadata (empty when the card is missing or says none)."""
+    from huggingface_hub import ModelCard, hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError
+
+    try:
+        path = hf_hub_download(model_repo, "README.md", revision=commit, token=api.token, endpoint=api.endpoint)
+    except EntryNotFoundError:
+        return []
+    datasets = ModelCard(Path(path).read_text(), ignore_metadata_errors=True).data.datasets or []
+    return [datasets] if isinstance(datasets, str) else list(datasets)
+
+
+def space_files(app_dir: Path, *, model_repo: str, revision: str | None, datasets: list[str], embedded: bool) -> dict:
+    """Every file the Space repo should hold, path → bytes."""
+    from huggingface_hub import SpaceCard
+
+    missing = [name for name in APP_FILES if not (app_dir / name).is_file()]
+    if missing:
+        raise HubtoolsError(f"{app_dir} lacks the Space's {', '.join(missing)} (pass --app-dir to the chat Space)")
+    files = {name: (app_dir / name).read_bytes() for name in APP_FILES}
+    card = SpaceCard(files["README.md"].decode())
+    card.data.models = [model_repo]
+    card.data.datasets = datasets
+    if card.data.sdk != "gradio":
+        raise HubtoolsError(f"{app_dir / 'README.md'}: the Space must use sdk: gradio")
+    files["README.md"] = str(card).encode()
+    library = list(LIBRARY_FILES) + sorted(
+        p.relative_to(PACKAGE_ROOT).as_posix()
+        for package in LIBRARY_PACKAGES
+        for p in (PACKAGE_ROOT / package).glob("*.py")
+    )
+    for relative in library:
+        files[f"hubtools/{relative}"] = (PACKAGE_ROOT / relative).read_bytes()
+    if embedded:
+        variables = {"MODEL_REPO": model_repo} | ({"MODEL_REVISION": revision} if revision else {})
+        files[VARIABLES_FILE] = (json.dumps(variables, indent=2) + "\n").encode()
+    return files
+
+
+def _sync_variables(api: HfApi, space_id: str, model_repo: str, revision: str | None) -> bool:
+    """Set the Space variables on huggingface.co; True when any changed."""
+    current = {key: var.value for key, var in api.get_space_variables(space_id).items()}
+    changed = False
+    for key, value in {"MODEL_REPO": model_repo, "MODEL_REVISION": revision}.items():
+        if value and current.get(key) != value:
+            api.add_space_variable(space_id, key, value, description="set by hubtools space deploy")
+            changed = True
+        elif not value and key in current:
+            api.delete_space_variable(space_id, key)
+            changed = True
+    return changed
+
+
+def deploy_space(
+    space_id: str,
+    model_repo: str,
+    *,
+    revision: str | None = None,
+    api: HfApi | None = None,
+    app_dir: Path | None = None,
+    embedded: bool | None = None,
+    private: bool = False,
+) -> DeployedSpace:
+    """Create or update `space_id` so it serves `model_repo` at `revision` (None: its newest release)."""
+    from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
+
+    api = api or HfApi()
+    endpoint = (api.endpoint or "").rstrip("/")
+    if embedded is None:
+        embedded = os.environ.get("HUBTOOLS_EMBEDDED_HUB", "").rstrip("/") == endpoint
+    resolved = resolve_model(model_repo, revision, api=api)  # refuse to deploy a Space for a missing model
+    files = space_files(
+        app_dir or DEFAULT_APP_DIR,
+        model_repo=model_repo,
+        revision=revision,
+        datasets=_model_datasets(model_repo, resolved.commit, api),
+        embedded=embedded,
+    )
+    try:
+        api.create_repo(space_id, repo_type="space", space_sdk="gradio", exist_ok=True, private=private or None)
+        remote = {
+            e.path: e for e in api.list_repo_tree(space_id, repo_type="space", recursive=True) if hasattr(e, "size")
+        }
+    except Exception as error:
+        raise _hub_error(error, space_id) from error
+    operations: list = [
+        CommitOperationAdd(path_in_repo=path, path_or_fileobj=data)
+        for path, data in sorted(files.items())
+        if path not in remote or getattr(remote[path], "blob_id", None) != git_blob_id(data)
+    ]
+    stale = [p for p in remote if p.startswith("hubtools/") and p not in files]
+    operations += [CommitOperationDelete(path_in_repo=path) for path in stale]
+
+    variables_changed = False if embedded else _sync_variables(api, space_id, model_repo, revision)
+    if not operations:
+        commit = api.repo_info(space_id, repo_type="space").sha
+        if variables_changed:
+            api.restart_space(space_id)
+        return DeployedSpace(repo_id=space_id, commit=commit, changed=variables_changed)
+    what = f"{model_repo}@{revision}" if revision else f"{model_repo} (newest release)"
+    info = api.create_commit(
+        space_id, repo_type="space", operations=operations, commit_message=f"Deploy chat Space for {what}"
+    )
+    return DeployedSpace(repo_id=space_id, commit=info.oid, changed=True)

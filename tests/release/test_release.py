@@ -1,0 +1,118 @@
+"""The whole release against the embedded Hub: tags, manifest, idempotence, atomicity, dry run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hubtools.cli import main
+from hubtools.errors import HubtoolsError
+
+pytestmark = pytest.mark.slow
+
+RECIPE = Path(__file__).parent / "fixtures" / "tiny-release.toml"
+DATASET, MODEL, SPACE = "local/release-test-chats", "local/release-test-model", "local/release-test-chat"
+REPOS = ((DATASET, "dataset"), (MODEL, "model"), (SPACE, "space"))
+
+
+def _history(api) -> dict:
+    """Every ref and the commit count behind it, for each repo of the release."""
+    state = {}
+    for repo_id, repo_type in REPOS:
+        if not api.repo_exists(repo_id, repo_type=repo_type):
+            continue
+        refs = api.list_repo_refs(repo_id, repo_type=repo_type)
+        for ref in [*refs.branches, *refs.tags]:
+            state[(repo_id, ref.ref)] = ref.target_commit
+    return state
+
+
+def _tags(api, repo_id: str, repo_type: str) -> dict[str, str]:
+    return {ref.name: ref.target_commit for ref in api.list_repo_refs(repo_id, repo_type=repo_type).tags}
+
+
+@pytest.fixture(scope="module")
+def first_release():
+    from hubtools.release.run import release
+
+    return release(RECIPE, "v0.1.0", progress=False)
+
+
+def test_dry_run_writes_nothing(hf_api, tmp_path, capsys):
+    from hubtools.hub.target import hubtools_home
+
+    before_hub, before_home = _history(hf_api), sorted(hubtools_home().rglob("*"))
+    assert main(["release", str(RECIPE), "--version", "v0.0.1", "--dry-run", "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert [step["stage"] for step in plan][:2] == ["dataset", "train"]
+    assert _history(hf_api) == before_hub
+    assert sorted(hubtools_home().rglob("*")) == before_home
+
+
+def test_release_tags_every_repo_and_pins_the_dataset(first_release, hf_api):
+    manifest = first_release.manifest
+    assert first_release.changed
+    assert _tags(hf_api, DATASET, "dataset")["v0.1.0"] == manifest.dataset.commit
+    assert _tags(hf_api, SPACE, "space")["v0.1.0"] == manifest.space.commit
+    model_tag = _tags(hf_api, MODEL, "model")["v0.1.0"]
+    # The tag holds release.json, committed on top of the model commit the Space serves.
+    assert hf_api.list_repo_commits(MODEL, revision=model_tag)[1].commit_id == manifest.model.commit
+
+    released = json.loads(Path(hf_api.hf_hub_download(MODEL, "release.json", revision="v0.1.0")).read_text())
+    assert released["model"] == {"repo_id": MODEL, "commit": manifest.model.commit, "tag": "v0.1.0"}
+    assert released["dataset"]["commit"] == manifest.dataset.commit
+    assert set(released) == {"version", "dataset", "model", "space", "recipe_hash", "hubtools_version"}
+
+    card = Path(hf_api.hf_hub_download(MODEL, "README.md", revision="v0.1.0")).read_text()
+    assert manifest.dataset.commit in card
+    files = set(hf_api.list_repo_files(MODEL, revision="v0.1.0"))
+    assert {"config.json", "eval_results.json", "loss_curve.png", "ct2-int8/model.bin", "release.json"} <= files
+    assert "checkpoints" in {ref.name for ref in hf_api.list_repo_refs(MODEL).branches}
+
+
+def test_space_serves_the_new_model_commit(first_release, hf_api):
+    from hubtools.serve.config import load_serve_config
+
+    folder = Path(hf_api.snapshot_download(SPACE, repo_type="space", revision="v0.1.0"))
+    config = load_serve_config(folder, environ={})
+    assert (config.model_repo, config.model_revision) == (MODEL, first_release.manifest.model.commit)
+
+
+def test_second_run_makes_no_commit(first_release, hf_api, capsys):
+    before = _history(hf_api)
+    assert main(["release", str(RECIPE), "--version", "v0.1.0", "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert printed == json.loads(first_release.manifest.to_json())
+    assert _history(hf_api) == before
+
+
+def test_failed_release_leaves_no_tag_and_resumes(first_release, hf_api):
+    from hubtools.release.run import release
+
+    def fail_in_eval(stage: str, event: str, detail: str) -> None:
+        if (stage, event) == ("eval", "start"):
+            raise HubtoolsError("injected failure in the eval stage")
+
+    with pytest.raises(HubtoolsError, match="injected"):
+        release(RECIPE, "v0.2.0", on_stage=fail_in_eval, progress=False)
+    assert all("v0.2.0" not in _tags(hf_api, repo_id, repo_type) for repo_id, repo_type in REPOS)
+
+    seen = []
+    result = release(RECIPE, "v0.2.0", on_stage=lambda *event: seen.append(event[:2]), progress=False)
+    assert ("train", "skip") in seen  # the model trained for v0.2.0's first attempt is reused
+    assert all("v0.2.0" in _tags(hf_api, repo_id, repo_type) for repo_id, repo_type in REPOS)
+    assert result.manifest.dataset.commit == first_release.manifest.dataset.commit  # same data, no new commit
+    card = Path(hf_api.hf_hub_download(MODEL, "README.md", revision="v0.2.0")).read_text()
+    assert "v0.1.0" in card  # compared with the previous release
+
+
+def test_version_already_released_from_other_recipes_is_refused(first_release, tmp_path):
+    from hubtools.release.run import release
+
+    changed = tmp_path / "changed-release.toml"
+    text = RECIPE.read_text().replace('train = "tiny-train.toml"', f'train = "{RECIPE.parent / "tiny-train.toml"}"')
+    changed.write_text(text.replace("max_new_tokens = 8", "max_new_tokens = 9"))
+    with pytest.raises(HubtoolsError, match="already released"):
+        release(changed, "v0.1.0", progress=False)

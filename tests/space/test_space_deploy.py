@@ -1,0 +1,111 @@
+"""`deploy_space` and `hubtools space deploy` against the embedded Hub; the CLI stays light."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from hubtools.errors import HubtoolsError
+from hubtools.serve.config import load_serve_config
+from hubtools.serve.deploy import deploy_space
+
+
+def _commits(api, repo_id):
+    return [c.commit_id for c in api.list_repo_commits(repo_id, repo_type="space")]
+
+
+def test_deploy_creates_the_space_then_is_idempotent(session_api, chat_repo, repo_name, tmp_path):
+    from huggingface_hub import SpaceCard
+
+    space = repo_name("space")
+    first = deploy_space(space, chat_repo.repo_id, api=session_api)
+    assert first.changed and first.repo_id == space
+    files = set(session_api.list_repo_files(space, repo_type="space"))
+    assert {"app.py", "requirements.txt", "README.md", "space_variables.json"} <= files
+    assert {"hubtools/serve/service.py", "hubtools/hub/target.py", "hubtools/errors.py"} <= files
+
+    folder = session_api.snapshot_download(space, repo_type="space", local_dir=tmp_path / "space")
+    card = SpaceCard.load(f"{folder}/README.md")
+    assert (card.data.sdk, card.data.app_file, card.data.models) == ("gradio", "app.py", [chat_repo.repo_id])
+    assert card.data.datasets == ["local/chat-data"]  # from the model card of the release served
+    variables = json.loads((tmp_path / "space" / "space_variables.json").read_text())
+    assert variables == {"MODEL_REPO": chat_repo.repo_id}
+    assert load_serve_config(tmp_path / "space", environ={}).model_repo == chat_repo.repo_id
+
+    history = _commits(session_api, space)
+    again = deploy_space(space, chat_repo.repo_id, api=session_api)
+    assert (again.commit, again.changed) == (first.commit, False)
+    assert _commits(session_api, space) == history  # no new (empty) commit
+
+    pinned = deploy_space(space, chat_repo.repo_id, revision="v0.1.0", api=session_api)
+    assert pinned.changed and pinned.commit != first.commit
+    assert _commits(session_api, space)[0] == pinned.commit
+
+
+def test_deploy_refuses_a_missing_model(session_api, repo_name):
+    with pytest.raises(HubtoolsError, match="was not found"):
+        deploy_space(repo_name("space"), "local/no-such-model", api=session_api)
+
+
+def test_cli_deploy(session_api, chat_repo, repo_name, hub, capsys):
+    from hubtools.cli import main
+
+    space = repo_name("cli-space")
+    assert main(["space", "deploy", "--space", space, "--model", chat_repo.repo_id, "--hub", hub.url]) == 0
+    repo_id, commit = capsys.readouterr().out.strip().split("\t")
+    assert repo_id == space and commit == session_api.repo_info(space, repo_type="space").sha
+
+    assert main(["space", "deploy", "--space", space, "--model", "local/nope", "--hub", hub.url]) == 1
+    assert "was not found" in capsys.readouterr().err
+
+
+def test_space_commands_import_nothing_heavy():
+    """`hubtools --help` stays fast: registering the space group imports no ML or UI library."""
+    code = (
+        "import argparse, sys; from hubtools.cli import space; "
+        "space.register(argparse.ArgumentParser().add_subparsers()); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('gradio', 'transformers', 'ctranslate2', 'torch', 'huggingface_hub')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    help_text = subprocess.run(
+        [sys.executable, "-m", "hubtools", "space", "--help"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "run" in help_text and "deploy" in help_text
+
+
+@pytest.mark.slow
+def test_cli_space_run_serves_the_app(chat_repo, hub):
+    """`hubtools space run` in its own process, against the (already running) embedded Hub by URL."""
+    import time
+    import urllib.request
+
+    from _space_app import free_port
+    from gradio_client import Client
+
+    port = free_port()
+    command = [sys.executable, "-m", "hubtools", "space", "run", "--model", chat_repo.repo_id]
+    command += ["--revision", "v0.1.0", "--hub", hub.url, "--port", str(port)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(240):  # start-up imports gradio and transformers: allow a minute on a busy machine
+            if process.poll() is not None:
+                pytest.fail(f"space run exited early: {process.stderr.read()}")
+            try:
+                with urllib.request.urlopen(url + "config", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.25)
+        client = Client(url, verbose=False)
+        assert client.predict("Hello", api_name="/chat", max_new_tokens=8).strip()
+        status = client.predict("v0.1.0", api_name="/switch_model")
+        assert "release v0.1.0" in status and chat_repo.tags["v0.1.0"][:10] in status
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
