@@ -47,4 +47,3 @@ def run_forget(args: argparse.Namespace) -> int:
     for path in done.paths:
         print(path)
     return 0
-

@@ -14,6 +14,7 @@ import json
 import re
 import secrets
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -79,6 +80,11 @@ class ContributionStore:
             allow_patterns=[f"{DATA_DIR}/*"],
             hf_api=self.api,
         )
+        # The scheduler pushes once as its thread starts. Wait for that push, so that it can never take files
+        # staged afterwards away from an explicit `push()` (which would then find nothing new).
+        while getattr(self.scheduler, "last_future", None) is None:
+            time.sleep(0.01)
+        self.scheduler.last_future.result()
 
     def add(self, rows: list[dict], *, receipt: str | None = None) -> str:
         """Stage `rows` as one contribution; return its receipt. The next scheduled push uploads it."""

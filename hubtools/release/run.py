@@ -22,7 +22,7 @@ from hubtools import __version__
 from hubtools.errors import HubtoolsError
 from hubtools.recipes import recipe_hash
 from hubtools.release import stages
-from hubtools.release.manifest import MANIFEST_FILE, Manifest, RepoRef
+from hubtools.release.manifest import Manifest, RepoRef
 from hubtools.release.recipe import ReleaseRecipe, load_release_recipe
 
 # (stage, event, detail): event is "start", "done" or "skip". Raising from it aborts the release.
@@ -117,6 +117,3 @@ def release_hash(recipe: ReleaseRecipe, parts: stages.Parts) -> str:
     """One hash over the release recipe and the data and train recipes it names."""
     combined = {"release": recipe_hash(recipe), "data": recipe_hash(parts.data), "train": recipe_hash(parts.train)}
     return hashlib.sha256(json.dumps(combined, sort_keys=True).encode()).hexdigest()[:16]
-
-
-__all__ = ["MANIFEST_FILE", "STAGES", "ReleaseResult", "release"]

@@ -103,3 +103,82 @@ def test_luhn():
 def test_no_names_means_no_name_scrubbing():
     assert Scrubber().scrub("Nadia says hi") == "Nadia says hi"
     assert not re.search(r"\[\w+\]", Scrubber().scrub("plain text without anything personal"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "+33 6 12 34 56 78",  # France: one-digit area group after the country code
+        "+33 6.12.34.56.78",
+        "+81 3-1234-5678",  # Japan: Tokyo's one-digit area code
+        "+81 3 1234 5678",
+    ],
+)
+def test_international_phone_with_one_digit_area_group(text):
+    counts = Counter()
+    assert Scrubber().scrub(f"call {text} tonight", counts) == "call [PHONE] tonight"
+    assert counts == Counter(PHONE=1)
+
+
+def test_a_single_digit_after_a_plus_is_not_a_phone_without_enough_digits():
+    assert Scrubber().scrub("scored +3 1 2 in the last round") == "scored +3 1 2 in the last round"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1600 Pennsylvania Avenue NW, Washington, DC 20500", "[ADDRESS]"),
+        ("write to 1600 Pennsylvania Avenue NW, Washington, DC 20500 today", "write to [ADDRESS] today"),
+        ("500 Main St SE, Portland, OR 97214.", "[ADDRESS]."),
+        ("12 High St., Oxford OX1 4AU", "[ADDRESS]"),
+        ("10 Downing St., London SW1A 2AA, UK", "[ADDRESS], UK"),
+        ("221B Baker Street, London NW1 6XE", "[ADDRESS]"),
+        ("I live at 12 High St. It is quiet.", "I live at [ADDRESS]. It is quiet."),  # the full stop stays
+        ("Send it to 221B Baker Street.", "Send it to [ADDRESS]."),
+    ],
+)
+def test_address_direction_dotted_street_type_and_uk_postcode(text, expected):
+    counts = Counter()
+    assert Scrubber().scrub(text, counts) == expected
+    assert counts == Counter(ADDRESS=1)
+
+
+@pytest.mark.parametrize(
+    ("names", "text", "expected"),
+    [
+        (NAMES, "find me as nadiabenali or NadiaB", "find me as [NAME] or [NAME]"),
+        (NAMES, "NadiaBenali, benalinadia, nbenali", "[NAME], [NAME], [NAME]"),
+        (NAMES, "nadiabenali_99 and xx_NadiaBenali", "[NAME] and [NAME]"),
+        (["Nadia", "Benali", "nadia_b"], "find me as nadiabenali or NadiaB", "find me as [NAME] or [NAME]"),
+        (["Nadia", "nadia_b"], "or NadiaB", "or [NAME]"),  # the user name without its `_`
+        (NAMES, "Nadiaxyz and nadiaxyz are other words", "Nadiaxyz and nadiaxyz are other words"),
+        (["Rose", "Wood"], "a rosewood box", "a rosewood box"),  # common words glued stay
+        (["Rose Smith", "rose_s"], "roses and RoseS, but rosesmith", "roses and RoseS, but [NAME]"),
+        (["Benali"], "a benalian idea", "a benalian idea"),
+    ],
+)
+def test_glued_names(names, text, expected):
+    assert Scrubber(names).scrub(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "update to version 2.0.1.4 today",
+        "Version: 10.0.0.1 is out",
+        "we ship v2.0.1.4 and ver. 1.2.3.4",
+        "release 4.3.2.1, build 1.0.0.12",
+        "version 192.168.100.200 fixes it",  # neither an IP nor a phone
+    ],
+)
+def test_version_numbers_are_not_ips(text):
+    counts = Counter()
+    assert Scrubber().scrub(text, counts) == text
+    assert counts == Counter()
+
+
+def test_ips_stay_scrubbed_next_to_version_words():
+    text = "version 2.0.1.4 runs on 10.0.0.1; the IPv4 192.168.1.23 and dev 10.1.2.3"
+    counts = Counter()
+    assert Scrubber().scrub(text, counts) == "version 2.0.1.4 runs on [IP]; the IPv4 [IP] and dev [IP]"
+    assert counts == Counter(IP=3)
