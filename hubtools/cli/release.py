@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 
@@ -95,7 +96,9 @@ def _summary(manifest, target, args: argparse.Namespace, *, changed: bool, secon
     ]
     if manifest.space:
         lines.append(f"  space    {manifest.space.repo_id}@{manifest.space.commit[:12]}  tag {manifest.version}")
-    command = f"hubtools space run --model {manifest.model.repo_id} --revision {manifest.version}"
+    # The `hubtools` that ran, when it is not on PATH (e.g. in a virtual environment that is not activated).
+    program = "hubtools" if shutil.which("hubtools") else sys.argv[0]
+    command = f"{program} space run --model {manifest.model.repo_id} --revision {manifest.version}"
     if args.hub == "local":
         home = os.environ.get("HUBTOOLS_HOME")
         command = (f"HUBTOOLS_HOME={home} " if home else "") + command + " --hub local"
