@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 from dataclasses import dataclass
@@ -219,6 +220,8 @@ def deploy(space_repo: str, model_repo: str, model_commit: str):
 
 def verify(api: HfApi, model_dir: Path, model_repo: str, commit: str, dataset: PushedDataset, space) -> str:
     """Read back what was published at the exact commits and compare hashes with the local files."""
+    from hubtools.serve.deploy import git_blob_id
+
     local = {
         path.relative_to(model_dir).as_posix(): path
         for path in model_dir.rglob("*")
@@ -236,7 +239,7 @@ def verify(api: HfApi, model_dir: Path, model_repo: str, commit: str, dataset: P
         if entry.lfs is not None:
             expected, actual = _sha256(path), entry.lfs.sha256
         else:
-            expected, actual = _git_blob_sha(path), entry.blob_id
+            expected, actual = git_blob_id(path.read_bytes()), entry.blob_id
         if expected != actual:
             raise HubtoolsError(f"verify: {name} on {model_repo}@{commit[:12]} differs from the local file")
     for repo_id, repo_type, sha in ((dataset.repo_id, "dataset", dataset.commit),) + (
@@ -248,7 +251,8 @@ def verify(api: HfApi, model_dir: Path, model_repo: str, commit: str, dataset: P
 
 
 def _ignored(name: str) -> bool:
-    return name.startswith("checkpoints/") or name == EVAL_KEY
+    """Whether upload_folder skipped this file (the same patterns it was given)."""
+    return any(fnmatch.fnmatch(name, pattern) for pattern in NOT_PUBLISHED)
 
 
 def _sha256(path: Path) -> str:
@@ -257,11 +261,6 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _git_blob_sha(path: Path) -> str:
-    data = path.read_bytes()
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 def commit_manifest_and_tag(api: HfApi, manifest: Manifest) -> str:
