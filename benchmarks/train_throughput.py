@@ -5,8 +5,9 @@ depend on the weights), synthetic chats with hh-rlhf-like lengths (log-normal, m
 ~40% prompt tokens masked out of the loss), the same rows for every configuration. Prints real (non-padding)
 tokens/s of the timed steps, the ratios to the TRL defaults, model FLOPs utilisation (MFU) and peak memory.
 
-Needs a CUDA GPU for real numbers. `--tiny` shrinks models, data and steps into a CPU smoke run (minutes) that
-exercises the same three code paths; its numbers say nothing about GPUs.
+Made for a CUDA GPU. On a CPU the real shapes still run, slowly (GPT-2 at `--max-length 512 --batch-size 8
+--warmup 1 --steps 3`: ~20 minutes on 2 cores); `--tiny` shrinks models, data and steps into a smoke run
+(minutes) of the same three code paths, whose numbers mean nothing.
 
     .venv/bin/python benchmarks/train_throughput.py [--models gpt2,opt-350m] [--steps 30] [--warmup 10]
     .venv/bin/python benchmarks/train_throughput.py --tiny

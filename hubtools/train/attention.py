@@ -57,6 +57,21 @@ def packed_attention_forward(
             q, k, v, cu_seq_lens, cu_seq_lens, max_length, max_length, scale=scaling, window_size=(-1, 0)
         )
         return out.unsqueeze(0), None
+    return _per_conversation_sdpa(module, query, key, value, cu_seq_lens, dropout, scaling), None
+
+
+@torch.compiler.disable
+def _per_conversation_sdpa(
+    module: torch.nn.Module,
+    query: torch.Tensor,
+    key: torch.Tensor,
+    value: torch.Tensor,
+    cu_seq_lens: torch.Tensor,
+    dropout: float,
+    scaling: float | None,
+) -> torch.Tensor:
+    """Causal SDPA one conversation at a time. Kept out of torch.compile: the loop's length changes every batch, and
+    tracing it recompiles the graph for each new count until dynamo gives up (recompile_limit)."""
     bounds = cu_seq_lens.tolist()
     k, v = _repeat_kv(module, key, value)
     parts = [
@@ -71,7 +86,7 @@ def packed_attention_forward(
         for start, end in zip(bounds[:-1], bounds[1:], strict=True)
         if end > start
     ]
-    return torch.cat(parts, dim=2).transpose(1, 2).contiguous(), None
+    return torch.cat(parts, dim=2).transpose(1, 2).contiguous()
 
 
 def _repeat_kv(module: torch.nn.Module, key: torch.Tensor, value: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

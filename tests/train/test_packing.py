@@ -23,24 +23,31 @@ def tiny_config(model_type: str, **extra):
     )
 
 
+def packed_inputs(lengths: list[int], *, device: str = "cpu") -> dict[str, torch.Tensor | int]:
+    """A padding-free packed batch as trl's collator sends it: one row, positions and boundaries per chat."""
+    ends = torch.tensor(lengths).cumsum(0).tolist()
+    boundaries = torch.tensor([0, *ends], dtype=torch.int32, device=device)
+    return {
+        "input_ids": torch.randint(0, 128, (1, sum(lengths)), device=device),
+        "position_ids": torch.cat([torch.arange(n) for n in lengths])[None].to(device),
+        "cu_seq_lens_q": boundaries,
+        "cu_seq_lens_k": boundaries,
+        "max_length_q": max(lengths),
+        "max_length_k": max(lengths),
+        "use_cache": False,
+    }
+
+
 def packed_and_separate_logits(model_type: str, attention: str) -> tuple[torch.Tensor, torch.Tensor]:
     from transformers import AutoModelForCausalLM
 
     torch.manual_seed(0)
     model = AutoModelForCausalLM.from_config(tiny_config(model_type), attn_implementation=attention).eval()
-    first, second = torch.randint(0, 128, (1, 7)), torch.randint(0, 128, (1, 5))
-    boundaries = torch.tensor([0, 7, 12], dtype=torch.int32)
+    inputs = packed_inputs([7, 5])
+    first, second = inputs["input_ids"][:, :7], inputs["input_ids"][:, 7:]
     with torch.no_grad():
         separate = torch.cat([model(first).logits, model(second).logits], dim=1)
-        packed = model(
-            torch.cat([first, second], dim=1),
-            position_ids=torch.cat([torch.arange(7), torch.arange(5)])[None],
-            cu_seq_lens_q=boundaries,
-            cu_seq_lens_k=boundaries,
-            max_length_q=7,
-            max_length_k=7,
-            use_cache=False,
-        ).logits
+        packed = model(**inputs).logits
     return packed, separate
 
 
@@ -56,6 +63,52 @@ def test_stock_sdpa_lets_packed_opt_chats_attend_to_each_other():
     """Why hubtools.train.attention exists: transformers' OPT builds its mask without the position_ids."""
     packed, separate = packed_and_separate_logits("opt", "sdpa")
     assert not torch.allclose(packed[:, 7:], separate[:, 7:], atol=1e-3)
+
+
+def test_compiled_packed_attention_stops_recompiling_once_shapes_are_dynamic():
+    """Every packed batch holds a different number of chats; that must not cost a recompilation per batch."""
+    from torch._dynamo.testing import CompileCounter
+    from transformers import AutoModelForCausalLM
+
+    from hubtools.train.attention import register_packed_attention
+
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_config(tiny_config("opt"), attn_implementation=register_packed_attention())
+    counter = CompileCounter()
+    compiled = torch.compile(model.eval(), backend=counter)  # dynamo only: the frames it compiles, no codegen
+
+    def run(lengths: list[int]) -> None:
+        inputs = packed_inputs(lengths)
+        with torch.no_grad():
+            torch.testing.assert_close(compiled(**inputs).logits, model(**inputs).logits)
+
+    for lengths in ([7, 5], [3, 4, 5], [2, 2, 2, 2, 2]):  # static, then dynamic shapes
+        run(lengths)
+    frames = counter.frame_count
+    for lengths in ([9], [1, 2, 3, 4, 5, 6], [3] * 9, [5, 5, 5, 1, 1, 1, 1, 1, 1, 1, 1]):
+        run(lengths)
+    assert counter.frame_count == frames
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="the varlen FlashAttention kernel needs a CUDA GPU")
+@pytest.mark.parametrize("model_type", ["gpt2", "opt"])
+def test_varlen_kernel_on_gpu_matches_separate_forwards(model_type):
+    from transformers import AutoModelForCausalLM
+
+    from hubtools.train.attention import register_packed_attention
+
+    torch.manual_seed(0)
+    model = AutoModelForCausalLM.from_config(tiny_config(model_type), attn_implementation=register_packed_attention())
+    model = model.to("cuda", torch.bfloat16).eval()
+    lengths = [7, 5, 20, 1]
+    inputs = packed_inputs(lengths, device="cuda")
+    starts = [0, *torch.tensor(lengths).cumsum(0).tolist()]
+    with torch.no_grad():
+        packed = model(**inputs).logits
+        separate = torch.cat(
+            [model(inputs["input_ids"][:, a:b]).logits for a, b in zip(starts[:-1], starts[1:], strict=True)], dim=1
+        )
+    torch.testing.assert_close(packed.float(), separate.float(), atol=2e-2, rtol=2e-2)
 
 
 @pytest.fixture(scope="module", params=["gpt2", "opt"])

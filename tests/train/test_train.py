@@ -57,6 +57,21 @@ def test_published_model_chats_with_its_template(baseline_run):
     assert output.shape[1] > inputs["input_ids"].shape[1]
 
 
+@pytest.mark.slow
+def test_compiled_training_matches_eager_training(make_recipe, baseline_run, tmp_path):
+    """The compiled path that CUDA runs by default, through inductor on this CPU: same losses, step for step."""
+    from hubtools.train import train
+
+    result = train(make_recipe(training={"torch_compile": True}), out_dir=tmp_path / "model")
+
+    assert result.record["hyperparameters"]["execution"]["torch_compile"] is True
+    compiled = losses_by_step(json.loads((result.out_dir / "trainer_state.json").read_text())["log_history"])
+    eager = losses_by_step(json.loads((baseline_run.out_dir / "trainer_state.json").read_text())["log_history"])
+    assert sorted(compiled) == sorted(eager)
+    for step, loss in eager.items():
+        assert compiled[step] == pytest.approx(loss, rel=1e-3), step
+
+
 def test_resume_after_crash_continues_with_the_same_data(make_recipe, baseline_run, tmp_path):
     from hubtools.errors import HubtoolsError
     from hubtools.train import train
