@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hubtools.data.scrub import KINDS, PLACEHOLDERS, Scrubber, luhn_ok, name_variants
+from hubtools.data.scrub import KINDS, PLACEHOLDERS, Scrubber, luhn_ok, name_variants, trie_pattern
 
 FIXTURES = Path(__file__).parent / "fixtures"
 NAMES = ["nadia_b", "Nadia", "Nadia Benali", "Rose", "Will", "Al", "[USERNAME_REDACTED]"]
@@ -130,6 +130,7 @@ def test_a_single_digit_after_a_plus_is_not_a_phone_without_enough_digits():
         ("1600 Pennsylvania Avenue NW, Washington, DC 20500", "[ADDRESS]"),
         ("write to 1600 Pennsylvania Avenue NW, Washington, DC 20500 today", "write to [ADDRESS] today"),
         ("500 Main St SE, Portland, OR 97214.", "[ADDRESS]."),
+        ("1600 Pennsylvania Avenue NW, Washington, DC 20500-0003", "[ADDRESS]"),  # ZIP+4 is not a phone
         ("12 High St., Oxford OX1 4AU", "[ADDRESS]"),
         ("10 Downing St., London SW1A 2AA, UK", "[ADDRESS], UK"),
         ("221B Baker Street, London NW1 6XE", "[ADDRESS]"),
@@ -182,3 +183,17 @@ def test_ips_stay_scrubbed_next_to_version_words():
     counts = Counter()
     assert Scrubber().scrub(text, counts) == "version 2.0.1.4 runs on [IP]; the IPv4 [IP] and dev [IP]"
     assert counts == Counter(IP=3)
+
+
+def test_name_trie_prefers_the_longest_name_like_a_longest_first_alternation():
+    pattern = re.compile(trie_pattern(["ann", "anna", "anna lee", "annabel", "bob"]))
+    assert [m.group() for m in pattern.finditer("anna lee, annabel, anna, ann, bob, annx")] == [
+        "anna lee", "annabel", "anna", "ann", "bob", "ann",
+    ]  # fmt: skip
+
+
+def test_many_names_are_all_found():
+    names = [f"Person{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}{chr(97 + i // 676)}" for i in range(2000)]
+    scrubber = Scrubber(names)
+    text = " and ".join(names[::97])
+    assert scrubber.scrub(text) == " and ".join(["[NAME]"] * len(names[::97]))

@@ -80,6 +80,26 @@ def has_dialogue(messages: list[dict]) -> bool:
     return "user" in roles and "assistant" in roles
 
 
+def add_conversation(
+    result: ParseResult,
+    location: str,
+    messages: list[dict],
+    problem: str | None,
+    *,
+    source: str,
+    row: Any,
+    no_turns: str,
+) -> None:
+    """How every parser ends a record: a `Reject` with the first problem found (`no_turns` when there is no
+    exchange), or the row."""
+    if problem is None and not has_dialogue(messages):
+        problem = no_turns
+    if problem is not None:
+        result.rejects.append(Reject(location, problem, source=source, row=row))
+    else:
+        result.rows.append(make_row(messages, source, location))
+
+
 def _parsers() -> dict[str, Callable[..., ParseResult]]:
     from hubtools.data.sources import cai_dump, chatterbot, dolly, hh_rlhf, messages
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from hubtools.data.sources import Reject
+from hubtools.data.sources import ParseResult, Reject, add_conversation
 
 
 def read_bytes(path: Path) -> bytes:
@@ -36,6 +36,25 @@ def iter_objects(path: Path, display: str, source: str) -> Iterator[tuple[str, d
             yield location, Reject(location, problem, source=source, row=text)
         else:
             yield location, value
+
+
+def parse_records(
+    path: Path,
+    *,
+    source: str,
+    display: str,
+    to_messages: Callable[[dict], tuple[list[dict], str | None]],
+    no_turns: str,
+) -> ParseResult:
+    """A JSONL parser from the one thing each format defines: a record's `(messages, None)` or `([], reason)`."""
+    result = ParseResult()
+    for location, record in iter_objects(path, display, source):
+        if isinstance(record, Reject):
+            result.rejects.append(record)
+            continue
+        messages, problem = to_messages(record)
+        add_conversation(result, location, messages, problem, source=source, row=record, no_turns=no_turns)
+    return result
 
 
 def _decode(raw: bytes) -> tuple[str | None, Any]:

@@ -15,7 +15,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from hubtools.data.sources import ParseResult, Reject, has_dialogue, make_row
+from hubtools.data.sources import ParseResult, Reject, add_conversation
 from hubtools.data.sources._jsonl import read_bytes
 
 
@@ -48,12 +48,8 @@ def parse(path: Path, *, source: str, display: str) -> ParseResult:
         location = f"{display}:histories[{index}]"
         messages, names, problem = _history(history, character, system)
         result.names.update(names)
-        if problem is None and not has_dialogue(messages):
-            problem = "no turns: the history has no exchange beyond the greeting"
-        if problem is not None:
-            result.rejects.append(Reject(location, problem, source=source, row=history))
-            continue
-        result.rows.append(make_row(messages, source, location))
+        no_turns = "no turns: the history has no exchange beyond the greeting"
+        add_conversation(result, location, messages, problem, source=source, row=history, no_turns=no_turns)
     return result
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from hubtools.data.sources import ParseResult, Reject, has_dialogue, make_row
+from hubtools.data.sources import ParseResult, Reject, add_conversation
 from hubtools.errors import HubtoolsError
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -52,10 +52,9 @@ def parse(path: Path, *, source: str, display: str) -> ParseResult:
             {"role": "user" if index % 2 == 0 else "assistant", "content": turn.value}
             for index, turn in enumerate(turns)
         ]
-        if not has_dialogue(messages):
-            result.rejects.append(Reject(location, "no turns: needs a line and a reply", source=source))
-            continue
-        result.rows.append(make_row(messages, source, location))
+        texts = [turn.value for turn in turns]
+        no_turns = "no turns: needs a line and a reply"
+        add_conversation(result, location, messages, None, source=source, row=texts, no_turns=no_turns)
     return result
 
 

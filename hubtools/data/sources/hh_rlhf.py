@@ -9,23 +9,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from hubtools.data.clean import split_dialogue
-from hubtools.data.sources import ParseResult, Reject, has_dialogue, make_row
-from hubtools.data.sources._jsonl import get_str, iter_objects
+from hubtools.data.sources import ParseResult
+from hubtools.data.sources._jsonl import get_str, parse_records
 
 
 def parse(path: Path, *, source: str, display: str) -> ParseResult:
-    result = ParseResult()
-    for location, record in iter_objects(path, display, source):
-        if isinstance(record, Reject):
-            result.rejects.append(record)
-            continue
-        chosen, problem = get_str(record, "chosen")
-        if problem is None:
-            messages = split_dialogue(chosen)
-            if not has_dialogue(messages):
-                problem = "no turns: 'chosen' has no Human:/Assistant: exchange"
-        if problem is not None:
-            result.rejects.append(Reject(location, problem, source=source, row=record))
-            continue
-        result.rows.append(make_row(messages, source, location))
-    return result
+    no_turns = "no turns: 'chosen' has no Human:/Assistant: exchange"
+    return parse_records(path, source=source, display=display, to_messages=to_messages, no_turns=no_turns)
+
+
+def to_messages(record: dict) -> tuple[list[dict], str | None]:
+    chosen, problem = get_str(record, "chosen")
+    return ([], problem) if problem is not None else (split_dialogue(chosen), None)

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from hubtools.data.sources import ParseResult, Reject, has_dialogue, make_row
-from hubtools.data.sources._jsonl import iter_objects
+from hubtools.data.sources import ParseResult
+from hubtools.data.sources._jsonl import parse_records
 
 ROLES = {
     "system": "system",
@@ -26,19 +26,8 @@ ROLES = {
 
 
 def parse(path: Path, *, source: str, display: str) -> ParseResult:
-    result = ParseResult()
-    for location, record in iter_objects(path, display, source):
-        if isinstance(record, Reject):
-            result.rejects.append(record)
-            continue
-        messages, problem = to_messages(record)
-        if problem is None and not has_dialogue(messages):
-            problem = "no turns: needs at least one user and one assistant message with text"
-        if problem is not None:
-            result.rejects.append(Reject(location, problem, source=source, row=record))
-            continue
-        result.rows.append(make_row(messages, source, location))
-    return result
+    no_turns = "no turns: needs at least one user and one assistant message with text"
+    return parse_records(path, source=source, display=display, to_messages=to_messages, no_turns=no_turns)
 
 
 def to_messages(record: dict) -> tuple[list[dict], str | None]:
