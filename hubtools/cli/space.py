@@ -46,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="inference engine (default: auto = CTranslate2 int8 when it loads, else transformers fp32)",
     )
     run.add_argument("--maintainer", action="store_true", help="list the training checkpoints for everyone")
-    run.add_argument("--app-dir", type=Path, help="folder holding app.py (default: this checkout's spaces/chat)")
+    run.add_argument("--app-dir", type=Path, help="folder holding app.py (default: shipped spaces/chat)")
     add_hub_options(run)
     run.set_defaults(func=run_command)
 
@@ -61,7 +61,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     deploy.add_argument("--space", required=True, metavar="REPO", help="Space repo id (owner/name)")
     _add_model_options(deploy)
     deploy.add_argument("--private", action="store_true", help="create the Space private")
-    deploy.add_argument("--app-dir", type=Path, help="folder holding the Space files (default: spaces/chat)")
+    deploy.add_argument("--app-dir", type=Path, help="folder holding the Space files (default: shipped spaces/chat)")
     add_hub_options(deploy)
     deploy.set_defaults(func=deploy_command)
 

@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from huggingface_hub import HfApi
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_APP_DIR = PACKAGE_ROOT.parent / "spaces" / "chat"
+# spaces/chat, reached through a symlink so that wheels carry it too (as hubtools/cards/templates does).
+DEFAULT_APP_DIR = PACKAGE_ROOT / "serve" / "space_app"
 APP_FILES = ("app.py", "requirements.txt", "README.md")
 # The parts of hubtools the app imports (chat, and the contribute tab's parser and scrubber); nothing else ships.
 LIBRARY_FILES = ("__init__.py", "py.typed", "errors.py", "hub/__init__.py", "hub/target.py", "recipes/__init__.py")
