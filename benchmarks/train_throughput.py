@@ -1,13 +1,15 @@
-"""Training throughput, side by side in one run: plain TRL defaults, TRL with `packing=True`, hubtools' defaults.
+"""Training throughput, side by side in one run: plain TRL defaults, TRL with `packing=True`, plain TRL hand-tuned
+(packing, no checkpointing, batch 32, torch_compile: the best plain-TRL setting we measured) and hubtools' defaults.
 
 Random-init models from the public configs of GPT-2 124M and OPT-350m (values written below; speed does not
 depend on the weights), synthetic chats with hh-rlhf-like lengths (log-normal, median ~220 tokens, max 1024,
 ~40% prompt tokens masked out of the loss), the same rows for every configuration. Prints real (non-padding)
-tokens/s of the timed steps, the ratios to the TRL defaults, model FLOPs utilisation (MFU) and peak memory.
+tokens/s of the timed steps, the ratios to the TRL defaults and to the hand-tuned row, model FLOPs utilisation
+(MFU) and peak memory.
 
 Made for a CUDA GPU. On a CPU the real shapes still run, slowly (GPT-2 at `--max-length 512 --batch-size 8
 --warmup 1 --steps 3`: ~20 minutes on 2 cores); `--tiny` shrinks models, data and steps into a smoke run
-(minutes) of the same three code paths, whose numbers mean nothing.
+(minutes) of the same four configurations, whose numbers mean nothing.
 
     .venv/bin/python benchmarks/train_throughput.py [--models gpt2,opt-350m] [--steps 30] [--warmup 10]
     .venv/bin/python benchmarks/train_throughput.py --tiny
@@ -63,7 +65,7 @@ TINY = {"gpt2": {"n_layer": 2, "n_embd": 64, "n_head": 4}, "opt-350m": {"num_hid
         "ffn_dim": 256, "num_attention_heads": 4, "word_embed_proj_dim": 64}}  # fmt: skip
 # Dense bf16 peak of common GPUs, TFLOP/s (vendor figures); --peak-tflops overrides.
 PEAK_TFLOPS = {"H100": 989.0, "H200": 989.0, "GH200": 989.0, "A100": 312.0, "L40S": 362.0, "A10G": 125.0, "L4": 121.0}
-CONFIGURATIONS = ("trl defaults", "trl packing=True", "hubtools")
+CONFIGURATIONS = ("trl defaults", "trl packing=True", "trl hand-tuned", "hubtools")
 
 
 def synthetic_rows(count: int, *, max_length: int, vocab: int, seed: int) -> list[dict]:
@@ -146,11 +148,17 @@ def run_one(name: str, model_key: str, config_values: dict, rows: list[dict], op
         )
     else:
         model = AutoModelForCausalLM.from_config(config)
+        tuned = {}
+        if name == "trl hand-tuned":
+            tuned = {"activation_checkpointing": False, "torch_compile": True,
+                     "per_device_train_batch_size": options.batch_size}  # fmt: skip
         args = SFTConfig(
-            output_dir=str(output_dir), max_length=options.max_length, packing=name.endswith("packing=True"),
-            include_num_input_tokens_seen="non_padding", **common, **cpu,
+            output_dir=str(output_dir), max_length=options.max_length, packing=name != "trl defaults",
+            include_num_input_tokens_seen="non_padding", **{**common, **cpu, **tuned},
         )  # fmt: skip
-        settings = f"batch {args.per_device_train_batch_size}, ckpt {args.activation_checkpointing}, bf16 {args.bf16}"
+        settings = f"batch {args.per_device_train_batch_size}, ckpt {args.activation_checkpointing}, " + (
+            f"compile {args.torch_compile}, bf16 {args.bf16}"
+        )
     clock = Clock(options.warmup)
     trainer = SFTTrainer(
         model=model, args=args, train_dataset=as_dataset(rows), processing_class=tokenizer, callbacks=[clock]
@@ -188,7 +196,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=30, help="timed optimizer steps per configuration")
     parser.add_argument("--warmup", type=int, default=10, help="untimed steps first (compile, allocator)")
     parser.add_argument("--rows", type=int, default=4000, help="synthetic chats")
-    parser.add_argument("--batch-size", type=int, default=32, help="hubtools' global batch (packed rows)")
+    parser.add_argument("--batch-size", type=int, default=32, help="packed rows a step: hubtools and hand-tuned")
+    parser.add_argument("--configs", default=",".join(CONFIGURATIONS), help="comma-separated, from the four above")
     parser.add_argument("--max-length", type=int, default=1024)
     parser.add_argument("--peak-tflops", type=float, help="dense bf16 peak of this device, for MFU")
     parser.add_argument("--tiny", action="store_true", help="CPU smoke run: 2-layer models, short rows, few steps")
@@ -198,25 +207,33 @@ def main() -> None:
         options.max_length, options.batch_size = 128, 8
 
     peak = peak_tflops(options)
-    device = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU (smoke run: not a GPU figure)"
+    names = [name.strip() for name in options.configs.split(",")]
+    unknown = sorted(set(names) - set(CONFIGURATIONS))
+    if unknown:
+        parser.error(f"unknown --configs {unknown}; choose from {list(CONFIGURATIONS)}")
+    device = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU (not a GPU figure)"
     print(f"device: {device}; {options.warmup} warm-up + {options.steps} timed steps per configuration")
     results = []
     for model_key in options.models.split(","):
         values = dict(CONFIGS[model_key], **(TINY[model_key] if options.tiny else {}))
         rows = synthetic_rows(options.rows, max_length=options.max_length, vocab=values["vocab_size"], seed=0)
-        for name in CONFIGURATIONS:
+        for name in names:
             result = run_one(name, model_key, values, rows, options)
             results.append(result)
             print(f"  {model_key:9} {name:17} {result['tok_s']:>12,.0f} real tok/s ({result['settings']})", flush=True)
 
-    print(f"\n{'model':9} {'configuration':17} {'real tok/s':>12} {'x defaults':>10} {'MFU':>6} {'peak GiB':>9}")
+    header = f"{'real tok/s':>12} {'x defaults':>10} {'x tuned':>8} {'MFU':>6} {'GiB':>6}"
+    print(f"\n{'model':9} {'configuration':17} {header}")
     for result in results:
-        base = next(r for r in results if r["model"] == result["model"] and r["name"] == CONFIGURATIONS[0])
+        ratios = []
+        for reference in ("trl defaults", "trl hand-tuned"):
+            base = next((r for r in results if r["model"] == result["model"] and r["name"] == reference), None)
+            ratios.append(f"{result['tok_s'] / base['tok_s']:.2f}x" if base else "n/a")
         mfu = f"{result['flops'] / (peak * 1e12):.1%}" if peak else "n/a"
         memory = "n/a" if math.isnan(result["peak_gib"]) else f"{result['peak_gib']:.1f}"
         print(
             f"{result['model']:9} {result['name']:17} {result['tok_s']:>12,.0f} "
-            f"{result['tok_s'] / base['tok_s']:>9.2f}x {mfu:>6} {memory:>9}"
+            f"{ratios[0]:>10} {ratios[1]:>8} {mfu:>6} {memory:>6}"
         )
 
 
