@@ -29,9 +29,7 @@ def add_forget_command(commands: argparse._SubParsersAction) -> None:
     )
     forget.add_argument("--receipt", required=True, metavar="ID", help="the receipt id the contributor was given")
     forget.add_argument("--repo", required=True, metavar="OWNER/NAME", help="the contributions dataset repo")
-    forget.add_argument(
-        "--squash-history", action="store_true", help="also squash the repo's history (huggingface.co only)"
-    )
+    forget.add_argument("--squash-history", action="store_true", help="then squash main's history into one commit")
     add_hub_options(forget)
     forget.set_defaults(func=run_forget)
 

@@ -149,7 +149,7 @@ def forget(
     """Delete every file of contribution `receipt` from `repo_id` in one commit.
 
     Deleted files stay in the repo's git history (and in any tag pinned before) until the history is squashed:
-    `squash=True` calls `super_squash_history` on `main` (huggingface.co only; it also drops older commits).
+    `squash=True` then calls `super_squash_history` on `main`, which becomes one commit (the one returned).
     """
     from huggingface_hub import CommitOperationDelete, HfApi
     from huggingface_hub.errors import HfHubHTTPError
@@ -170,8 +170,10 @@ def forget(
             operations=[CommitOperationDelete(path_in_repo=path) for path in paths],
             commit_message="Remove a contribution on its contributor's request",
         )
+        commit = info.oid
         if squash:
             api.super_squash_history(repo_id, repo_type="dataset")
+            commit = api.repo_info(repo_id, repo_type="dataset").sha
     except HfHubHTTPError as error:
         raise HubtoolsError(f"cannot remove contribution {receipt} from {repo_id}: {error}") from None
-    return Forgotten(receipt, paths, info.oid)
+    return Forgotten(receipt, paths, commit)

@@ -263,3 +263,28 @@ def create_tag(hub: HubServer, request: Request, url_type: str, namespace: str, 
 def delete_tag(hub: HubServer, request: Request, url_type: str, namespace: str, name: str, tag: str) -> Response:
     hub.repo_for_write(request, url_type, namespace, name).delete_tag(unquote(tag))
     return json_response({})
+
+
+def super_squash(hub: HubServer, request: Request, url_type: str, namespace: str, name: str, branch: str) -> Response:
+    repo = hub.repo_for_write(request, url_type, namespace, name)
+    message = request.json_object().get("message") or f"Super-squash branch '{unquote(branch)}'"
+    if not isinstance(message, str):
+        raise bad_request("'message' must be a string")
+    return json_response({"commitId": repo.squash(unquote(branch), message, hub.identity())})
+
+
+def space_variables(hub: HubServer, request: Request, namespace: str, name: str) -> Response:
+    """GET lists, POST `{key, value, description?}` sets, DELETE `{key}` removes; each answers the whole set."""
+    repo = hub.repo_for_write(request, "spaces", namespace, name)
+    if request.method != "GET":
+        body = request.json_object()
+        key, value, description = body.get("key"), body.get("value"), body.get("description")
+        if not isinstance(key, str) or not key:
+            raise bad_request("'key' must be a non-empty string")
+        if request.method == "DELETE":
+            repo.delete_variable(key)
+        elif not isinstance(value, str) or not (description is None or isinstance(description, str)):
+            raise bad_request("'value' must be a string (and 'description' a string if given)")
+        else:
+            repo.set_variable(key, value, description, iso(hub.identity().timestamp))
+    return json_response(repo.meta.variables)

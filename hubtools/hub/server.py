@@ -58,6 +58,8 @@ ROUTES: list[tuple[frozenset[str], re.Pattern[str], Callable[..., Response]]] = 
         ("DELETE", rf"{_REPO}/tag/{_S}", _api_repos.delete_tag),
         ("POST", rf"{_REPO}/preupload/{_S}", _api_commit.preupload),
         ("POST", rf"{_REPO}/commit/{_S}", _api_commit.commit),
+        ("POST", rf"{_REPO}/super-squash/{_S}", _api_repos.super_squash),
+        ("GET POST DELETE", rf"/api/spaces/{_S}/{_S}/variables", _api_repos.space_variables),
         ("POST", rf"{_PREFIXED}\.git/info/lfs/objects/batch", _api_commit.lfs_batch),
         ("PUT", r"/api/hubtools/lfs/([0-9a-f]{64})", _api_commit.lfs_upload),
         ("GET HEAD", rf"{_PREFIXED}/resolve/{_S}/(.+)", _api_files.resolve),

@@ -22,7 +22,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +47,8 @@ class RepoMeta:
     private: bool = False
     sdk: str | None = None
     created_at: float = 0.0
+    # Space variables: key -> {"value", "description", "updatedAt"}, as the variables API answers them.
+    variables: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -220,6 +222,37 @@ class Repo:
         current = {ref_name: obj for ref_name, obj, _ in self.git.refs()}.get(ref)
         if current is None or not self.git.delete_ref(ref, current):
             raise revision_not_found(name)
+
+    def squash(self, branch: str, message: str, who: Identity) -> str:
+        """Replace the branch's history by one root commit holding its current files (the Hub's super-squash).
+
+        The old commits stay reachable from tags and other branches that point at them, as on the Hub.
+        """
+        ref = f"refs/heads/{branch}"
+        with self.store.commit_lock(self.git.git_dir):
+            head = self.refs().get(ref)
+            if head is None:
+                raise revision_not_found(branch)
+            tree = self.git.run("rev-parse", f"{head}^{{tree}}").stdout.decode().strip()
+            sha = self.git.commit_tree(tree, [], message, who)
+            if not self.git.update_ref(ref, sha, head):
+                raise conflict(f"{branch!r} moved while it was being squashed; try again")
+        return sha
+
+    # -- Space variables ----------------------------------------------------------------------------------------
+
+    def set_variable(self, key: str, value: str, description: str | None, when: str) -> None:
+        with self.store.commit_lock(self.git.git_dir):
+            entry: dict[str, Any] = {"value": value, "updatedAt": when}
+            if description is not None:
+                entry["description"] = description
+            self.meta.variables[key] = entry
+            self.write_meta()
+
+    def delete_variable(self, key: str) -> None:
+        with self.store.commit_lock(self.git.git_dir):
+            if self.meta.variables.pop(key, None) is not None:
+                self.write_meta()
 
     # -- reading ------------------------------------------------------------------------------------------------
 

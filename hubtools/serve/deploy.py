@@ -2,9 +2,10 @@
 
 The Space gets the app files (`spaces/chat/`), the slice of this library the app imports (so the Space runs
 exactly the code that was tested, without hubtools on PyPI), a README whose SpaceCard metadata names the model
-and its datasets, and the Space variables `MODEL_REPO` / `MODEL_REVISION`: through the variables API on
-huggingface.co (then the Space restarts), or committed as `space_variables.json` on the embedded Hub, which has
-no variables API. Files are compared by git blob id first, so pushing identical content makes no commit.
+and its datasets, and the Space variables `MODEL_REPO` / `MODEL_REVISION` through the variables API (on
+huggingface.co the Space then restarts). The embedded Hub runs no Spaces, so there they are also committed as
+`space_variables.json`, which the app reads when run from a copy of the Space repo. Files are compared by git
+blob id first, so pushing identical content makes no commit.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def space_files(app_dir: Path, *, model_repo: str, revision: str | None, dataset
 
 
 def _sync_variables(api: HfApi, space_id: str, model_repo: str, revision: str | None) -> bool:
-    """Set the Space variables on huggingface.co; True when any changed."""
+    """Set the Space variables through the variables API; True when any changed."""
     current = {key: var.value for key, var in api.get_space_variables(space_id).items()}
     changed = False
     for key, value in {"MODEL_REPO": model_repo, "MODEL_REVISION": revision}.items():
@@ -140,10 +141,10 @@ def deploy_space(
     stale = [p for p in remote if p.startswith("hubtools/") and p not in files]
     operations += [CommitOperationDelete(path_in_repo=path) for path in stale]
 
-    variables_changed = False if embedded else _sync_variables(api, space_id, model_repo, revision)
+    variables_changed = _sync_variables(api, space_id, model_repo, revision)
     if not operations:
         commit = api.repo_info(space_id, repo_type="space").sha
-        if variables_changed:
+        if variables_changed and not embedded:  # a commit restarts the Space by itself; new variables do not
             api.restart_space(space_id)
         return DeployedSpace(repo_id=space_id, commit=commit, changed=variables_changed)
     what = f"{model_repo}@{revision}" if revision else f"{model_repo} (newest release)"

@@ -146,6 +146,21 @@ def test_forget_by_receipt(store, uploads, hf_api, hub, capsys):
     assert "not a receipt id" in capsys.readouterr().err
 
 
+def test_forget_with_squash_leaves_no_commit_holding_the_rows(store, uploads, hf_api):
+    from hubtools.community.store import forget
+
+    rows = prepare(as_uploads(uploads)).rows()
+    kept, removed = store.add(rows[:1]), store.add(rows[1:])
+    store.push()
+
+    done = forget(store.repo_id, removed, api=hf_api, squash=True)
+
+    (commit,) = hf_api.list_repo_commits(store.repo_id, repo_type="dataset")
+    assert commit.commit_id == done.commit
+    (left,) = data_files(hf_api, store.repo_id)
+    assert left.endswith(f"/{kept}.jsonl")
+
+
 def test_the_repo_is_a_recipe_source_at_a_pinned_revision(store, uploads, hf_api, tmp_path):
     from datasets import load_from_disk
 

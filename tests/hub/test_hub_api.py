@@ -286,3 +286,39 @@ def test_mixed_commit_operations(hf_api, repo_name):
     assert files["data/a.parquet"].lfs is not None and files["data/b.csv"].lfs is None
     assert files["copies/a.parquet"].lfs == files["data/a.parquet"].lfs
     assert files["copies/b.csv"].blob_id == files["data/b.csv"].blob_id
+
+
+def test_super_squash_leaves_one_commit_and_tags_keep_the_old_history(hf_api, repo_name):
+    repo = repo_name("squash")
+    hf_api.create_repo(repo, repo_type="dataset")
+    for index in range(3):
+        data = f"row {index}\n".encode()
+        hf_api.upload_file(path_or_fileobj=data, path_in_repo=f"part-{index}.txt", repo_id=repo, repo_type="dataset")
+    hf_api.create_tag(repo, tag="v1", repo_type="dataset")
+    hf_api.delete_file("part-1.txt", repo_id=repo, repo_type="dataset")
+
+    hf_api.super_squash_history(repo, repo_type="dataset", commit_message="squash")
+
+    commits = hf_api.list_repo_commits(repo, repo_type="dataset")
+    assert [commit.title for commit in commits] == ["squash"]
+    assert hf_api.list_repo_files(repo, repo_type="dataset") == [".gitattributes", "part-0.txt", "part-2.txt"]
+    assert "part-1.txt" in hf_api.list_repo_files(repo, repo_type="dataset", revision="v1")  # tags are untouched
+    with pytest.raises(RevisionNotFoundError):
+        hf_api.super_squash_history(repo, repo_type="dataset", branch="nope")
+
+
+def test_space_variables_are_set_listed_and_deleted(hf_api, repo_name):
+    space = repo_name("vars")
+    hf_api.create_repo(space, repo_type="space", space_sdk="gradio")
+    assert hf_api.get_space_variables(space) == {}
+
+    hf_api.add_space_variable(space, "MODEL_REPO", "local/one", description="the model")
+    hf_api.add_space_variable(space, "MODEL_REPO", "local/two")
+    variables = hf_api.add_space_variable(space, "MODEL_REVISION", "v1")
+    assert {key: var.value for key, var in variables.items()} == {"MODEL_REPO": "local/two", "MODEL_REVISION": "v1"}
+    assert variables["MODEL_REVISION"].updated_at is not None
+
+    assert set(hf_api.delete_space_variable(space, "MODEL_REVISION")) == {"MODEL_REPO"}
+    assert set(hf_api.get_space_variables(space)) == {"MODEL_REPO"}
+    with pytest.raises(HfHubHTTPError):
+        hf_api.get_space_variables(space, token=False)  # the owner's business only

@@ -17,6 +17,10 @@ def _commits(api, repo_id):
     return [c.commit_id for c in api.list_repo_commits(repo_id, repo_type="space")]
 
 
+def _variables(api, space_id):
+    return {key: variable.value for key, variable in api.get_space_variables(space_id).items()}
+
+
 def test_deploy_creates_the_space_then_is_idempotent(session_api, chat_repo, repo_name, tmp_path):
     from huggingface_hub import SpaceCard
 
@@ -34,6 +38,7 @@ def test_deploy_creates_the_space_then_is_idempotent(session_api, chat_repo, rep
     variables = json.loads((tmp_path / "space" / "space_variables.json").read_text())
     assert variables == {"MODEL_REPO": chat_repo.repo_id}
     assert load_serve_config(tmp_path / "space", environ={}).model_repo == chat_repo.repo_id
+    assert _variables(session_api, space) == {"MODEL_REPO": chat_repo.repo_id}  # what the Space runtime reads
 
     history = _commits(session_api, space)
     again = deploy_space(space, chat_repo.repo_id, api=session_api)
@@ -43,6 +48,11 @@ def test_deploy_creates_the_space_then_is_idempotent(session_api, chat_repo, rep
     pinned = deploy_space(space, chat_repo.repo_id, revision="v0.1.0", api=session_api)
     assert pinned.changed and pinned.commit != first.commit
     assert _commits(session_api, space)[0] == pinned.commit
+    assert _variables(session_api, space) == {"MODEL_REPO": chat_repo.repo_id, "MODEL_REVISION": "v0.1.0"}
+
+    unpinned = deploy_space(space, chat_repo.repo_id, api=session_api)
+    assert unpinned.changed
+    assert _variables(session_api, space) == {"MODEL_REPO": chat_repo.repo_id}  # back to the newest release
 
 
 def test_deploy_refuses_a_missing_model(session_api, repo_name):
