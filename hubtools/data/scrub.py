@@ -154,7 +154,15 @@ def trie_pattern(words: Iterable[str]) -> str:
 
 
 def _trie_node(node: dict) -> str:
-    branches = [re.escape(char) + _trie_node(child) for char, child in sorted(node.items()) if char]
+    branches = []
+    for char, child in sorted(node.items()):
+        if not char:
+            continue
+        run = char
+        while len(child) == 1 and "" not in child:  # a chain without choices: one literal, no recursion per char
+            ((char, child),) = child.items()
+            run += char
+        branches.append(re.escape(run) + _trie_node(child))
     if not branches:
         return ""
     body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"

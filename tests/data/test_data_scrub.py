@@ -197,3 +197,8 @@ def test_many_names_are_all_found():
     scrubber = Scrubber(names)
     text = " and ".join(names[::97])
     assert scrubber.scrub(text) == " and ".join(["[NAME]"] * len(names[::97]))
+
+
+def test_a_very_long_name_builds_and_matches():
+    long_name = "Zq" * 1500  # a pasted blob in a display-name field: no recursion per character
+    assert Scrubber([long_name, long_name[:1000]]).scrub(f"from {long_name} today") == "from [NAME] today"
