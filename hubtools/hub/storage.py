@@ -14,6 +14,7 @@ race, one with a stale `parentCommit` is refused (412) as the Hub does.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -21,7 +22,7 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -167,9 +168,17 @@ class Repo:
         tmp.write_text(json.dumps(asdict(self.meta), indent=2))
         os.replace(tmp, path)
 
+    @contextlib.contextmanager
+    def _editing_meta(self) -> Iterator[RepoMeta]:
+        """The metadata as on disk now, saved after the edit; one writer at a time, so no edit is lost."""
+        with self.store.commit_lock(self.git.git_dir):
+            self.meta = RepoMeta(**json.loads((self.git.git_dir / _META_FILE).read_text()))
+            yield self.meta
+            self.write_meta()
+
     def set_private(self, private: bool) -> None:
-        self.meta.private = private
-        self.write_meta()
+        with self._editing_meta() as meta:
+            meta.private = private
 
     # -- refs -----------------------------------------------------------------------------------------------
 
@@ -242,17 +251,15 @@ class Repo:
     # -- Space variables ----------------------------------------------------------------------------------------
 
     def set_variable(self, key: str, value: str, description: str | None, when: str) -> None:
-        with self.store.commit_lock(self.git.git_dir):
-            entry: dict[str, Any] = {"value": value, "updatedAt": when}
-            if description is not None:
-                entry["description"] = description
-            self.meta.variables[key] = entry
-            self.write_meta()
+        entry: dict[str, Any] = {"value": value, "updatedAt": when}
+        if description is not None:
+            entry["description"] = description
+        with self._editing_meta() as meta:
+            meta.variables[key] = entry
 
     def delete_variable(self, key: str) -> None:
-        with self.store.commit_lock(self.git.git_dir):
-            if self.meta.variables.pop(key, None) is not None:
-                self.write_meta()
+        with self._editing_meta() as meta:
+            meta.variables.pop(key, None)
 
     # -- reading ------------------------------------------------------------------------------------------------
 

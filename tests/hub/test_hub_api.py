@@ -322,3 +322,9 @@ def test_space_variables_are_set_listed_and_deleted(hf_api, repo_name):
     assert set(hf_api.get_space_variables(space)) == {"MODEL_REPO"}
     with pytest.raises(HfHubHTTPError):
         hf_api.get_space_variables(space, token=False)  # the owner's business only
+
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(8) as pool:  # concurrent writers: no update lost
+        list(pool.map(lambda index: hf_api.add_space_variable(space, f"K{index}", str(index)), range(8)))
+    assert set(hf_api.get_space_variables(space)) == {"MODEL_REPO", *(f"K{index}" for index in range(8))}
