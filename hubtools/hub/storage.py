@@ -242,8 +242,7 @@ class Repo:
             head = self.refs().get(ref)
             if head is None:
                 raise revision_not_found(branch)
-            tree = self.git.run("rev-parse", f"{head}^{{tree}}").stdout.decode().strip()
-            sha = self.git.commit_tree(tree, [], message, who)
+            sha = self.git.commit_tree(f"{head}^{{tree}}", [], message, who)  # commit-tree takes any tree-ish
             if not self.git.update_ref(ref, sha, head):
                 raise conflict(f"{branch!r} moved while it was being squashed; try again")
         return sha
