@@ -24,10 +24,21 @@ def settings(**values) -> TrainingSettings:
     return TrainingSettings(max_steps=10, learning_rate=1e-4, **values)
 
 
-def test_this_machine_trains_in_fp32_on_cpu():
+def test_detected_hardware_is_the_device_torch_sees():
+    import torch
+
     hardware = detect_hardware()
-    assert hardware.device == "cpu" and not hardware.bf16
-    assert device_arguments(hardware) == {
+    if torch.cuda.is_available():
+        assert hardware.device == "cuda" and hardware.bf16 == torch.cuda.is_bf16_supported()
+        assert hardware.name == torch.cuda.get_device_name(0)
+    else:
+        assert hardware.device == "cpu" and not hardware.bf16
+    assert hardware.memory_gib > 0
+
+
+def test_cpu_trains_in_fp32_without_pinned_memory():
+    cpu = Hardware(device="cpu", name="CPU (2 cores)", memory_gib=24.0, bf16=False)
+    assert device_arguments(cpu) == {
         "use_cpu": True,
         "bf16": False,
         "fp16": False,

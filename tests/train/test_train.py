@@ -7,6 +7,8 @@ import json
 import pytest
 from train_helpers import MAX_STEPS, CrashAt, losses_by_step
 
+from hubtools.train.speed import detect_hardware
+
 
 def test_training_runs_and_loss_falls(baseline_run):
     assert baseline_run.steps == MAX_STEPS
@@ -33,8 +35,9 @@ def test_model_folder_matches_the_contract(baseline_run, make_recipe):
     assert record["base_model"] == {"path": make_recipe().base_model.path}
     assert record["dataset"]["path"] == make_recipe().dataset.path
     assert record["hyperparameters"]["learning_rate"] == 5e-3
-    assert record["hyperparameters"]["execution"]["bf16"] is False
-    assert record["hardware"]["device"] == "cpu"
+    hardware = detect_hardware()
+    assert record["hardware"]["device"] == hardware.device
+    assert record["hyperparameters"]["execution"]["bf16"] is hardware.bf16
     assert {"torch", "transformers", "trl"} <= set(record["framework_versions"])
 
 
