@@ -30,13 +30,14 @@ from hubtools.data import _process
 from hubtools.data._parallel import default_num_proc, map_ranges
 from hubtools.data.dedup import EXACT, NEAR, deduplicate
 from hubtools.data.filters import FILTER_NAMES, RowFilter
-from hubtools.data.inputs import resolve_inputs
+from hubtools.data.inputs import read_source
 from hubtools.data.recipe import DataRecipe, load_data_recipe
 from hubtools.data.scrub import KINDS as PII_KINDS
 from hubtools.data.scrub import Scrubber
 from hubtools.data.select import SCORE_FORMULA, quality_scores, select_best, split_test
-from hubtools.data.sources import ParseResult, Reject, parse_file
+from hubtools.data.sources import Reject
 from hubtools.errors import HubtoolsError
+from hubtools.paths import atomic_write, write_text_atomic
 from hubtools.recipes import recipe_hash
 
 OUTPUTS = ("dataset_dict.json", "train", "test", "README.md", "rejects.jsonl", "build.json")
@@ -223,10 +224,7 @@ def _read_sources(recipe: DataRecipe, progress: bool) -> tuple[list[dict], list[
     with _bar(progress, total=len(recipe.sources), desc="read sources", unit="source") as bar:
         for source in recipe.sources:
             bar.set_postfix_str(source.name)
-            inputs = resolve_inputs(recipe, source)
-            parsed = ParseResult()
-            for path, display in inputs.files:
-                parsed.extend(parse_file(source.kind, path, source=source.name, display=display))
+            inputs, parsed = read_source(recipe, source)
             sampled = parsed.rows
             if source.sample is not None and source.sample < len(parsed.rows):
                 picker = random.Random(f"{recipe.seed}:{source.name}")
@@ -315,7 +313,7 @@ def _write(recipe, out_dir, split_rows, content_digest, rejects, sources, counts
         with datasets_progress(progress):
             dataset.save_to_disk(str(out_dir))
         bar.update(1)
-        with open(out_dir / "rejects.jsonl", "w", encoding="utf-8") as handle:
+        with atomic_write(out_dir / "rejects.jsonl") as handle:
             for reject in rejects:
                 handle.write(json.dumps(reject.to_json(), ensure_ascii=False) + "\n")
         bar.update(1)
@@ -343,8 +341,8 @@ def _write(recipe, out_dir, split_rows, content_digest, rejects, sources, counts
             "score": SCORE_FORMULA,
         }
         bar.update(1)
-        (out_dir / "build.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        (out_dir / "README.md").write_text(render_dataset_card(summary), encoding="utf-8")
+        write_text_atomic(out_dir / "build.json", json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+        write_text_atomic(out_dir / "README.md", render_dataset_card(summary))
         bar.update(1)
     return summary
 
