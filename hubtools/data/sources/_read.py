@@ -111,13 +111,18 @@ def _inflate(handle: BinaryIO) -> Iterator[bytes]:
 
 
 def _salvage(decompressor, data: bytes) -> bytes:
-    """What a damaged piece still inflates to before the damage, fed in small steps."""
-    out = []
-    for start in range(0, len(data), _SALVAGE_STEP):
+    """What a damaged piece still inflates to before the damage: fed in small steps, then byte by byte."""
+    out, start, step = [], 0, _SALVAGE_STEP
+    while start < len(data):
+        saved = decompressor.copy()
         try:
-            out.append(decompressor.decompress(data[start : start + _SALVAGE_STEP]))
+            out.append(decompressor.decompress(data[start : start + step]))
         except zlib.error:
-            break
+            if step == 1:
+                break
+            decompressor, step = saved, 1
+            continue
+        start += step
     return b"".join(out)
 
 

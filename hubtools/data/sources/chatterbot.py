@@ -50,11 +50,13 @@ def parse(path: Path, *, source: str, display: str) -> ParseResult:
         if turns is None or not all(isinstance(turn, yaml.ScalarNode) for turn in turns):
             result.rejects.append(Reject(location, "a conversation must be a list of texts", source=source))
             continue
-        if any(id(item) in seen for item in (node, *turns)):
+        nodes = {id(item) for item in (node, *turns)}
+        repeated = len(nodes) < len(turns) + 1 or not nodes.isdisjoint(seen)
+        seen |= nodes
+        if repeated:
             reason = "a YAML alias (*name) repeats earlier text: write each conversation out in full"
             result.rejects.append(Reject(location, reason, source=source))
             continue
-        seen.update(id(item) for item in (node, *turns))
         texts = [turn.value for turn in turns]
         if any(_SURROGATE.search(text) for text in texts):
             result.rejects.append(Reject(location, "invalid Unicode: a lone surrogate in a text", source=source))
@@ -85,7 +87,9 @@ def _compose(path: Path, display: str) -> tuple[yaml.Node | None, tuple[str, str
             line = text.count("\n", 0, error.position) + 1
         else:
             line = 1
-        reason = " ".join(str(getattr(error, "problem", None) or error).split())
+        problem = getattr(error, "problem", None) or str(error).split("\n")[0]
+        context = getattr(error, "context", None)
+        reason = " ".join((f"{context}, {problem}" if context else problem).split())
         return None, (f"{display}:{line}", f"invalid YAML: {reason}")
     except RecursionError:  # the pure-Python composer on deep nesting (libyaml stops at 1000 levels itself)
         return None, (f"{display}:1", "invalid YAML: nested too deeply")
