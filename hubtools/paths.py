@@ -25,11 +25,22 @@ def check_output_file(path: Path, label: str = "output") -> None:
     path = Path(path)
     if path.is_dir():
         raise HubtoolsError(f"{label} {path} is a folder: give a file path")
-    for parent in path.absolute().parents:
+    check_parent_folders(path, label)
+
+
+def check_parent_folders(path: Path, label: str = "output") -> None:
+    """Every existing path above `path` is a folder, so the missing ones can be made."""
+    for parent in Path(path).absolute().parents:
         if parent.is_dir():
             return
         if parent.exists() or parent.is_symlink():
             raise HubtoolsError(f"{label} {path}: {parent} is a file, not a folder")
+
+
+def is_within(path: Path, folder: Path) -> bool:
+    """Whether `path`, symlinks resolved, is `folder` or inside it."""
+    resolved, base = Path(os.path.realpath(path)), Path(os.path.realpath(folder))
+    return resolved == base or base in resolved.parents
 
 
 def _identity(path: Path) -> tuple[int, int] | None:
