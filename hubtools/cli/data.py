@@ -20,6 +20,9 @@ examples:
 Bad lines are reported on stderr as FILE:LINE: reason and written to the rejects file
 (default: OUT with .rejects.jsonl). Exit status 0 when at least one conversation converted;
 with --strict, any bad line is an error and nothing is written.
+
+Inputs may be gzip (any name); a damaged one keeps the lines before the damage. OUT and the
+rejects file must not be an input (also through links): both are written in full or not at all.
 """
 
 BUILD_EPILOG = """\
