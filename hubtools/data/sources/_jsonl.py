@@ -48,20 +48,24 @@ def _constant(text: str) -> Any:
 
 def loads(text: str) -> tuple[Any, str | None]:
     """`(value, None)` or `(None, reason)`; never raises, whatever the text."""
-    value, problem = load_document(text)
+    value, problem = _load(text, check=True, hint="")
     return (None, problem[1]) if problem else (value, None)
 
 
 def load_document(text: str, *, check: bool = True) -> tuple[Any, tuple[int, str] | None]:
     """`(value, None)` or `(None, (line, reason))`, for a whole-file JSON document; `check=False` leaves
     `check_value` to the caller, who may reject parts of the document rather than all of it."""
+    return _load(text, check=check, hint="; truncated file?")
+
+
+def _load(text: str, *, check: bool, hint: str) -> tuple[Any, tuple[int, str] | None]:
     try:
         value = json.loads(text, parse_int=_int, parse_float=_float, parse_constant=_constant)
     except _Invalid as error:
         return None, (1, f"invalid JSON: {error}")
     except json.JSONDecodeError as error:
-        hint = "; truncated?" if error.pos >= len(text.rstrip()) else ""
-        return None, (error.lineno, f"invalid JSON: {error.msg} (column {error.colno}){hint}")
+        at_end = hint if error.pos >= len(text.rstrip()) else ""
+        return None, (error.lineno, f"invalid JSON: {error.msg} (column {error.colno}){at_end}")
     except RecursionError:
         return None, (1, f"invalid JSON: nested deeper than {MAX_DEPTH} levels")
     except ValueError as error:  # a stricter int limit set by PYTHONINTMAXSTRDIGITS
