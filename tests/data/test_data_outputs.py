@@ -212,3 +212,18 @@ def test_convert_end_to_end_on_any_bytes(tmp_path_factory, data):
     if (folder / "o.rejects.jsonl").exists():
         for line in (folder / "o.rejects.jsonl").read_text(encoding="utf-8").splitlines():
             json.loads(line)
+
+
+def test_file_names_that_are_not_utf8_or_hold_a_newline(tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    odd = os.path.join(os.fsencode(folder), b"caf\xe9\nnight.jsonl")
+    with open(odd, "wb") as handle:
+        handle.write(f"{GOOD}\n{BAD}\n".encode())
+    out = tmp_path / "o.jsonl"
+    code, err = run(["data", "convert", "--from", "hh-rlhf", str(folder), "--out", str(out)])
+    assert code == 0 and "Traceback" not in err
+    name = f"{folder}/caf\ufffd\\nnight.jsonl"
+    assert f"{name}:2: invalid JSON: Expecting value (column 12)\n" in err
+    (row,) = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert row["source_id"] == f"{name}:1"

@@ -25,7 +25,7 @@ SUFFIXES = {
     "messages": (".jsonl", ".jsonl.gz"),
     "chatterbot": (".yml", ".yaml", ".yml.gz", ".yaml.gz"),
 }
-_RAW_LIMIT = 2000
+RAW_LIMIT = 2000
 
 
 @dataclass
@@ -44,8 +44,8 @@ class Reject:
 
     def to_json(self) -> dict:
         row = self.row
-        if isinstance(row, str) and len(row) > _RAW_LIMIT:
-            row = row[:_RAW_LIMIT] + "…"
+        if isinstance(row, str) and len(row) > RAW_LIMIT:
+            row = row[:RAW_LIMIT] + "…"
         return {
             "stage": self.stage,
             "name": self.name,

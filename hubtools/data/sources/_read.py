@@ -17,12 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from hubtools.data.sources import RAW_LIMIT
+
 GZIP_MAGIC = b"\x1f\x8b"
 UTF8_BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 MAX_LINE_BYTES = 16 << 20
 MAX_DOCUMENT_BYTES = 256 << 20
-HEAD_BYTES = 2000  # what a too-long line keeps, for the rejects file
 _CHUNK = 1 << 20
 _COMPRESSED_CHUNK = 64 << 10
 _SALVAGE_STEP = 256
@@ -35,10 +36,6 @@ class Line:
     number: int
     data: bytes
     size: int
-
-    @property
-    def too_long(self) -> bool:
-        return self.size > MAX_LINE_BYTES
 
 
 @dataclass(frozen=True)
@@ -166,7 +163,7 @@ def iter_lines(path: Path) -> Iterator[Line | FileProblem]:
 def _line(number: int, parts: list[bytes], size: int) -> Line | None:
     data = b"".join(parts)
     if size > MAX_LINE_BYTES:
-        data = data[:HEAD_BYTES]
+        data = data[:RAW_LIMIT]  # what the rejects file would keep anyway
     if number == 1:
         if data.startswith(UTF16_BOMS):
             return None
