@@ -93,6 +93,7 @@ class _Staged:
             # a device or pipe (/dev/stdout, /dev/full, a FIFO): nothing on disk to keep, write straight to it
             self.file: IO = open(target, mode, encoding=encoding)  # noqa: SIM115 - closed by finish/discard
             return
+        check_parent_folders(target)
         target.parent.mkdir(parents=True, exist_ok=True)
         while self.temp is None:
             candidate = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
