@@ -81,7 +81,6 @@ def check_outputs(kind: str, paths: Iterable[str | Path], out: Path, rejects: Pa
     check_output_file(out, "--out")
     check_output_file(rejects, "--rejects")
     inputs = [file for file, _ in input_files(kind, paths)]
-    inputs += [Path(raw) for raw in paths]  # an input folder is never an output file either
     refuse_overlaps([("--out", out), ("--rejects", rejects)], inputs)
 
 
