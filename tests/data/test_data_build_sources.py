@@ -7,6 +7,7 @@ import contextlib
 import gzip
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,14 @@ def test_build_output_under_a_file_is_one_line(tmp_path):
         err.strip()
         == f"hubtools: error: output folder {tmp_path / 'note' / 'o'}: {tmp_path / 'note'} is a file, not a folder"
     )
+
+
+def test_build_reads_a_folder_whose_file_names_are_not_utf8(tmp_path):
+    folder = tmp_path / "src"
+    folder.mkdir()
+    with open(os.path.join(os.fsencode(folder), b"caf\xe9.jsonl"), "wb") as handle:
+        handle.write((hh(1) + "\n").encode() + b"\xe9t\xe9\n")
+    result = build_dataset(recipe(tmp_path, source("hh", "hh-rlhf", "src")), tmp_path / "out", progress=False)
+    assert result.counts["parsed"] == 1 and result.summary["sources"][0]["commit"].startswith("sha256:")
+    (reject,) = [json.loads(line) for line in result.rejects_path.read_text(encoding="utf-8").splitlines()]
+    assert reject["source_id"] == "caf\ufffd.jsonl:2"
