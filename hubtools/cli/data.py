@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -21,6 +20,9 @@ examples:
 Bad lines are reported on stderr as FILE:LINE: reason and written to the rejects file
 (default: OUT with .rejects.jsonl). Exit status 0 when at least one conversation converted;
 with --strict, any bad line is an error and nothing is written.
+
+Inputs may be gzip (any name); a damaged one keeps the lines before the damage. OUT and the
+rejects file must not be an input (also through links): both are written in full or not at all.
 """
 
 BUILD_EPILOG = """\
@@ -112,11 +114,11 @@ def _add_build_options(parser: argparse.ArgumentParser) -> None:
 
 
 def run_convert(args: argparse.Namespace) -> int:
-    from hubtools.data.convert import convert_files
+    from hubtools.data.convert import check_outputs, convert_files, default_rejects_path, write_conversion
 
     out = Path(args.out)
-    default_rejects = out.with_name(out.name.removesuffix(".jsonl") + ".rejects.jsonl")
-    rejects_path = Path(args.rejects) if args.rejects else default_rejects
+    rejects_path = Path(args.rejects) if args.rejects else default_rejects_path(out)
+    check_outputs(args.kind, args.inputs, out, rejects_path)
     conversion = convert_files(args.kind, args.inputs, scrub=not args.no_scrub)
     for reject in conversion.rejects:
         print(reject, file=sys.stderr)
@@ -124,14 +126,7 @@ def run_convert(args: argparse.Namespace) -> int:
         raise HubtoolsError(f"{len(conversion.rejects)} bad record(s) and --strict: nothing written")
     if not conversion.rows:
         raise HubtoolsError(f"no conversation converted from {conversion.files} file(s)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w", encoding="utf-8") as handle:
-        for row in conversion.rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    if conversion.rejects:
-        with open(rejects_path, "w", encoding="utf-8") as handle:
-            for reject in conversion.rejects:
-                handle.write(json.dumps(reject.to_json(), ensure_ascii=False) + "\n")
+    write_conversion(conversion, out, rejects_path)
     pii = ", ".join(f"{kind} {n}" for kind, n in sorted(conversion.pii.items())) or "none"
     message = f"converted {len(conversion.rows)} conversation(s) to {out}; {len(conversion.rejects)} rejected"
     if conversion.rejects:

@@ -30,13 +30,14 @@ from hubtools.data import _process
 from hubtools.data._parallel import default_num_proc, map_ranges
 from hubtools.data.dedup import EXACT, NEAR, deduplicate
 from hubtools.data.filters import FILTER_NAMES, RowFilter
-from hubtools.data.inputs import resolve_inputs
+from hubtools.data.inputs import read_source
 from hubtools.data.recipe import DataRecipe, load_data_recipe
 from hubtools.data.scrub import KINDS as PII_KINDS
 from hubtools.data.scrub import Scrubber
 from hubtools.data.select import SCORE_FORMULA, quality_scores, select_best, split_test
-from hubtools.data.sources import ParseResult, Reject, parse_file
+from hubtools.data.sources import Reject
 from hubtools.errors import HubtoolsError
+from hubtools.paths import atomic_write, check_parent_folders, is_within, write_error, write_text_atomic
 from hubtools.recipes import recipe_hash
 
 OUTPUTS = ("dataset_dict.json", "train", "test", "README.md", "rejects.jsonl", "build.json")
@@ -100,7 +101,7 @@ def build_dataset(
     cache = default_cache_dir() if cache_dir is True else (cache_dir or None)
 
     with _timed(timings, "read"):
-        rows, rejects, names, sources = _read_sources(recipe, progress)
+        rows, rejects, names, sources = _read_sources(recipe, out_dir, progress)
     num_proc = num_proc or default_num_proc(len(rows))
     with _timed(timings, "clean, scrub, filter"):
         processed = _process_rows(recipe, rows, names, num_proc, progress)
@@ -215,7 +216,9 @@ def _select(recipe, kept, processed, dedup, rejects) -> tuple[dict[str, list[dic
     return splits, split_digests, int(unique.size)
 
 
-def _read_sources(recipe: DataRecipe, progress: bool) -> tuple[list[dict], list[Reject], set[str], list[dict]]:
+def _read_sources(
+    recipe: DataRecipe, out_dir: Path, progress: bool
+) -> tuple[list[dict], list[Reject], set[str], list[dict]]:
     rows: list[dict] = []
     rejects: list[Reject] = []
     names: set[str] = set()
@@ -223,10 +226,12 @@ def _read_sources(recipe: DataRecipe, progress: bool) -> tuple[list[dict], list[
     with _bar(progress, total=len(recipe.sources), desc="read sources", unit="source") as bar:
         for source in recipe.sources:
             bar.set_postfix_str(source.name)
-            inputs = resolve_inputs(recipe, source)
-            parsed = ParseResult()
-            for path, display in inputs.files:
-                parsed.extend(parse_file(source.kind, path, source=source.name, display=display))
+            inputs, parsed = read_source(recipe, source)
+            inside = next((path for path, _ in inputs.files if is_within(path, out_dir)), None)
+            if inside is not None:  # the build clears its folder first: that would delete an input
+                raise HubtoolsError(
+                    f"source {source.name!r} reads {inside}, inside the output folder {out_dir}: choose another --out"
+                )
             sampled = parsed.rows
             if source.sample is not None and source.sample < len(parsed.rows):
                 picker = random.Random(f"{recipe.seed}:{source.name}")
@@ -270,6 +275,7 @@ def _check_out_dir(out_dir: Path) -> None:
     """The output folder must be new, empty, or an earlier build: a build never deletes anything else."""
     if out_dir.exists() and not out_dir.is_dir():
         raise HubtoolsError(f"output folder {out_dir} is a file")
+    check_parent_folders(out_dir, "output folder")
     if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / "build.json").is_file():
         raise HubtoolsError(f"output folder {out_dir} is not empty and holds no earlier build: choose another")
 
@@ -312,10 +318,13 @@ def _write(recipe, out_dir, split_rows, content_digest, rejects, sources, counts
         _clear_previous_build(out_dir)
         features = dataset_features()
         dataset = DatasetDict({name: _arrow_dataset(rows, features) for name, rows in split_rows.items()})
-        with datasets_progress(progress):
-            dataset.save_to_disk(str(out_dir))
+        try:
+            with datasets_progress(progress):
+                dataset.save_to_disk(str(out_dir))
+        except OSError as error:  # a full disk, a quota, a read-only folder
+            raise write_error(out_dir, error) from None
         bar.update(1)
-        with open(out_dir / "rejects.jsonl", "w", encoding="utf-8") as handle:
+        with atomic_write(out_dir / "rejects.jsonl") as handle:
             for reject in rejects:
                 handle.write(json.dumps(reject.to_json(), ensure_ascii=False) + "\n")
         bar.update(1)
@@ -343,8 +352,8 @@ def _write(recipe, out_dir, split_rows, content_digest, rejects, sources, counts
             "score": SCORE_FORMULA,
         }
         bar.update(1)
-        (out_dir / "build.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        (out_dir / "README.md").write_text(render_dataset_card(summary), encoding="utf-8")
+        write_text_atomic(out_dir / "build.json", json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+        write_text_atomic(out_dir / "README.md", render_dataset_card(summary))
         bar.update(1)
     return summary
 

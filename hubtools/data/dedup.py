@@ -19,9 +19,12 @@ content (the rows' hashes and the settings), so a re-build with the same rows sk
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
+import os
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -257,9 +260,9 @@ def deduplicate(
         settings = json.dumps(config.model_dump(mode="json"), sort_keys=True).encode()
         digest = hashlib.sha256(b"hubtools-dedup-v1" + settings + keys.tobytes()).hexdigest()[:32]
         cache_file = Path(cache_dir) / f"{digest}.npz"
-        if cache_file.is_file():
-            with np.load(cache_file) as cached:
-                return DedupResult(cached["kind"], cached["dup_of"], cached["similarity"], cached=True)
+        cached = _load_cached(cache_file, n)
+        if cached is not None:
+            return cached
     kind = np.zeros(n, dtype=np.int8)
     dup_of = np.full(n, -1, dtype=np.int64)
     similarity = np.zeros(n, dtype=np.float32)
@@ -276,8 +279,29 @@ def deduplicate(
         kind[rows], dup_of[rows], similarity[rows] = NEAR, candidates[near_of[found]], near_similarity[found]
     result = DedupResult(kind, dup_of, similarity)
     if cache_file is not None:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        temporary = cache_file.with_suffix(".tmp.npz")
-        np.savez(temporary, kind=kind, dup_of=dup_of, similarity=similarity)
-        temporary.replace(cache_file)
+        _store_cached(cache_file, result)
     return result
+
+
+def _load_cached(cache_file: Path, n: int) -> DedupResult | None:
+    """A cached result, or None when there is none or it cannot be read (then it is simply recomputed)."""
+    if not cache_file.is_file():
+        return None
+    try:
+        with np.load(cache_file) as cached:
+            result = DedupResult(cached["kind"], cached["dup_of"], cached["similarity"], cached=True)
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
+    return result if result.kind.shape == result.dup_of.shape == result.similarity.shape == (n,) else None
+
+
+def _store_cached(cache_file: Path, result: DedupResult) -> None:
+    """Write the cache by rename (a unique temporary per process); a full disk only costs the cache."""
+    temporary = cache_file.with_name(f".{cache_file.stem}.{os.getpid()}.tmp.npz")
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(temporary, kind=result.kind, dup_of=result.dup_of, similarity=result.similarity)
+        temporary.replace(cache_file)
+    except OSError:
+        with contextlib.suppress(OSError):
+            temporary.unlink()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hubtools.data.recipe import DataRecipe, Source
-from hubtools.data.sources import collect_files
+from hubtools.data.sources import ParseResult, collect_files, parse_file
 from hubtools.errors import HubtoolsError
 
 
@@ -40,11 +40,36 @@ def resolve_inputs(recipe: DataRecipe, source: Source) -> Inputs:
     return Inputs(files, source.path, "local", _digest(files))
 
 
+def read_source(recipe: DataRecipe, source: Source) -> tuple[Inputs, ParseResult]:
+    """Resolve and parse one source; fewer rows than its `min_rows` (a file of another kind, say) is an error
+    that counts the rejected lines and shows the first, instead of a build silently made of the others."""
+    inputs = resolve_inputs(recipe, source)
+    parsed = ParseResult()
+    for path, display in inputs.files:
+        parsed.extend(parse_file(source.kind, path, source=source.name, display=display))
+    if len(parsed.rows) < source.min_rows:
+        index = recipe.sources.index(source)
+        first = f"; first: {parsed.rejects[0]}" if parsed.rejects else ""
+        raise HubtoolsError(
+            f"recipe {recipe.name}: sources[{index}] ({source.name!r}, {inputs.origin}): {len(parsed.rows)} row(s) "
+            f"parse as {source.kind} from {len(inputs.files)} file(s), fewer than min_rows = {source.min_rows}; "
+            f"{len(parsed.rejects)} line(s) rejected{first}"
+        )
+    return inputs, parsed
+
+
 def _digest(files: list[tuple[Path, str]]) -> str:
     """Content digest of local files (names and bytes), so the card tells which version was read."""
     digest = hashlib.sha256()
     for path, display in files:
-        digest.update(display.encode() + b"\0" + hashlib.sha256(path.read_bytes()).digest())
+        content = hashlib.sha256()
+        try:
+            with open(path, "rb") as handle:
+                while chunk := handle.read(1 << 20):
+                    content.update(chunk)
+        except OSError as error:
+            raise HubtoolsError(f"cannot read source file {path}: {error.strerror or error}") from None
+        digest.update(display.encode("utf-8", "replace") + b"\0" + content.digest())
     return "sha256:" + digest.hexdigest()[:16]
 
 

@@ -34,6 +34,8 @@ class Source(_Strict):
     files: list[str] = Field(default_factory=list, description="glob patterns selecting files in the folder/repo")
     sample: int | None = Field(None, gt=0, description="rows drawn (seeded) from what parses; all when unset")
     weight: float = Field(1.0, ge=0, description="multiplies the quality score of this source's rows")
+    # A gate, not a setting of the data: left out of dumps, so it never changes the recipe hash.
+    min_rows: int = Field(1, ge=0, exclude=True, description="fewer rows parsed than this fails the build")
 
     @field_validator("hub")
     @classmethod

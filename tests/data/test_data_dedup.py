@@ -110,6 +110,21 @@ def test_deduplicate_exact_then_near_across_sources(tmp_path):
     assert not stricter.cached and stricter.counts == {"exact": 1, "near": 0}
 
 
+def test_a_damaged_or_unwritable_cache_only_costs_the_work(tmp_path):
+    keys = np.array([1, 2, 1], dtype=np.uint64)
+    config = Dedup(near=False)
+    first = deduplicate(keys, config, lambda i: None, cache_dir=tmp_path)
+    (cache_file,) = tmp_path.glob("*.npz")
+    for damage in (b"", b"PK\x03\x04 not a zip", cache_file.read_bytes()[:40]):
+        cache_file.write_bytes(damage)
+        again = deduplicate(keys, config, lambda i: None, cache_dir=tmp_path)
+        assert not again.cached and again.kind.tolist() == first.kind.tolist()
+    assert deduplicate(keys, config, lambda i: None, cache_dir=tmp_path).cached  # rewritten whole
+    (tmp_path / "file").write_text("not a folder")
+    assert deduplicate(keys, config, lambda i: None, cache_dir=tmp_path / "file").counts == {"exact": 1, "near": 0}
+    assert sorted(p.name for p in tmp_path.iterdir()) == [cache_file.name, "file"]  # no temporary left
+
+
 @pytest.mark.parametrize(("exact", "near", "expected"), [(False, True, [0, 0, 2, 2]), (True, False, [0, 0, 1, 0])])
 def test_each_kind_can_be_turned_off(exact, near, expected):
     base = doc()

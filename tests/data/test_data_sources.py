@@ -86,7 +86,7 @@ def test_hh_rlhf_every_malformed_line_is_located(tmp_path):
         "hh.jsonl:5: no turns: 'chosen' has no Human:/Assistant: exchange",
         "hh.jsonl:6: expected a JSON object, got an array",
         "hh.jsonl:7: binary data (NUL bytes), not a JSON line",
-        "hh.jsonl:8: not UTF-8 text (byte 3); binary data?",
+        "hh.jsonl:8: not UTF-8 text (byte 0xe9 at column 4); Latin-1 or binary data?",
     ]
     assert all(reject.stage == "parse" and reject.source == "hh" for reject in result.rejects)
     assert result.rejects[0].to_json()["row"].startswith('{"chosen"')

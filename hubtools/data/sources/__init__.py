@@ -21,11 +21,11 @@ KINDS = ("hh-rlhf", "dolly", "cai-dump", "messages", "chatterbot")
 SUFFIXES = {
     "hh-rlhf": (".jsonl", ".jsonl.gz", ".json.gz"),
     "dolly": (".jsonl", ".jsonl.gz"),
-    "cai-dump": (".json",),
+    "cai-dump": (".json", ".json.gz"),
     "messages": (".jsonl", ".jsonl.gz"),
-    "chatterbot": (".yml", ".yaml"),
+    "chatterbot": (".yml", ".yaml", ".yml.gz", ".yaml.gz"),
 }
-_RAW_LIMIT = 2000
+RAW_LIMIT = 2000
 
 
 @dataclass
@@ -44,8 +44,8 @@ class Reject:
 
     def to_json(self) -> dict:
         row = self.row
-        if isinstance(row, str) and len(row) > _RAW_LIMIT:
-            row = row[:_RAW_LIMIT] + "…"
+        if isinstance(row, str) and len(row) > RAW_LIMIT:
+            row = row[:RAW_LIMIT] + "…"
         return {
             "stage": self.stage,
             "name": self.name,
@@ -113,18 +113,32 @@ def _parsers() -> dict[str, Callable[..., ParseResult]]:
 
 
 def parse_file(kind: str, path: Path, *, source: str, display: str | None = None) -> ParseResult:
-    """Parse one file of `kind`; `display` is the name used in `source_id`s and messages (default: the path)."""
+    """Parse one file of `kind`; `display` is the name used in `source_id`s and messages (default: the path).
+
+    Never raises on what the file holds (any bytes give rows or rejects); only an unknown `kind` is an error.
+    """
     if kind not in KINDS:
         raise HubtoolsError(f"unknown source kind {kind!r} (known: {', '.join(KINDS)})")
-    return _parsers()[kind](Path(path), source=source, display=display or str(path))
+    return _parsers()[kind](Path(path), source=source, display=display_name(display or str(path)))
+
+
+def display_name(name: str) -> str:
+    """A file name fit for messages and UTF-8 output: undecodable bytes (kept by the OS as surrogates)
+    become U+FFFD and control characters (a newline in a name) are escaped, so a reason stays one line."""
+    name = name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if name.isprintable():
+        return name
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in name)
 
 
 def collect_files(path: Path, kind: str, patterns: list[str] | None = None) -> list[tuple[Path, str]]:
     """The files a source reads, with their display names: the file itself, or a folder's matching files."""
     path = Path(path)
     if path.is_file():
-        return [(path, path.name)]
+        return [(path, display_name(path.name))]
     if not path.is_dir():
+        if path.exists():
+            raise HubtoolsError(f"source path {path} is not a regular file or folder (a device, pipe or socket?)")
         raise HubtoolsError(f"source path not found: {path}")
     found = []
     for file in sorted(p for p in path.rglob("*") if p.is_file()):
@@ -134,7 +148,7 @@ def collect_files(path: Path, kind: str, patterns: list[str] | None = None) -> l
                 continue
         elif not relative.endswith(SUFFIXES[kind]) or relative.startswith(".") or "/." in relative:
             continue
-        found.append((file, relative))
+        found.append((file, display_name(relative)))
     if not found:
         wanted = ", ".join(patterns) if patterns else "*" + ", *".join(SUFFIXES[kind])
         raise HubtoolsError(f"no {kind} files ({wanted}) under {path}")

@@ -11,24 +11,27 @@ a history with a malformed message is one reject at `FILE:histories[i]`.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from hubtools.data.sources import ParseResult, Reject, add_conversation
-from hubtools.data.sources._jsonl import read_bytes
+from hubtools.data.sources._jsonl import check_value, load_document
+from hubtools.data.sources._read import FileProblem, decode_utf8, read_document
 
 
 def parse(path: Path, *, source: str, display: str) -> ParseResult:
     result = ParseResult()
-    document, problem = _load(path)
+    document, problem = _load(path, display)
     if problem is not None:
-        line, reason = problem
-        result.rejects.append(Reject(f"{display}:{line}", reason, source=source, row=None))
+        result.rejects.append(Reject(problem[0], problem[1], source=source, row=None))
         return result
     if not isinstance(document, dict) or not ({"histories", "character"} & document.keys()):
         reason = "not a CharacterAI dump: expected an object with 'histories' or 'character'"
         result.rejects.append(Reject(f"{display}:1", reason, source=source))
+        return result
+    problem_outside = check_value({key: value for key, value in document.items() if key != "histories"})
+    if problem_outside is not None:
+        result.rejects.append(Reject(f"{display}:1", problem_outside, source=source))
         return result
     if isinstance(document.get("user__username"), str):
         result.names.add(document["user__username"])
@@ -46,6 +49,10 @@ def parse(path: Path, *, source: str, display: str) -> ParseResult:
     system = persona(character)
     for index, history in enumerate(histories):
         location = f"{display}:histories[{index}]"
+        unusable = check_value(history)
+        if unusable is not None:  # too deep or not valid Unicode: the row could not even be written out
+            result.rejects.append(Reject(location, unusable, source=source, row=None))
+            continue
         messages, names, problem = _history(history, character, system)
         result.names.update(names)
         no_turns = "no turns: the history has no exchange beyond the greeting"
@@ -53,21 +60,21 @@ def parse(path: Path, *, source: str, display: str) -> ParseResult:
     return result
 
 
-def _load(path: Path) -> tuple[Any, tuple[int, str] | None]:
-    try:
-        data = read_bytes(path)
-    except OSError as error:
-        return None, (1, f"cannot read file ({error})")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        return None, (line, f"not UTF-8 text (byte {error.start}); binary data?")
-    try:
-        return json.loads(text), None
-    except json.JSONDecodeError as error:
-        hint = "; truncated file?" if error.pos >= len(text.rstrip()) else ""
-        return None, (error.lineno, f"invalid JSON: {error.msg} (column {error.colno}){hint}")
+def _load(path: Path, display: str) -> tuple[Any, tuple[str, str] | None]:
+    """The parsed document, or `(location, reason)` for a file that is not readable JSON text."""
+    data = read_document(path)
+    if isinstance(data, FileProblem):
+        return None, (display, data.reason)
+    text = decode_utf8(data)
+    if isinstance(text, tuple):
+        return None, (f"{display}:{text[0]}", text[1])
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        return None, (f"{display}:{line}", "binary data (NUL bytes), not JSON")
+    document, problem = load_document(text, check=False)
+    if problem is not None:
+        return None, (f"{display}:{problem[0]}", problem[1])
+    return document, None
 
 
 def persona(character: dict) -> str:

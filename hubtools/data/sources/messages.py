@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from hubtools.data.sources import ParseResult
-from hubtools.data.sources._jsonl import parse_records
+from hubtools.data.sources._jsonl import brief, parse_records
 
 ROLES = {
     "system": "system",
@@ -51,7 +51,7 @@ def to_messages(record: dict) -> tuple[list[dict], str | None]:
             return [], f"{where}: missing field {missing!r}"
         role = ROLES.get(str(turn[role_key]).lower()) if isinstance(turn[role_key], str) else None
         if role is None:
-            return [], f"{where}: unknown role {turn[role_key]!r} (expected system, user or assistant)"
+            return [], f"{where}: unknown role {brief(turn[role_key])} (expected system, user or assistant)"
         text = _text(turn[text_key])
         if text is None:
             return [], f"{where}: field {text_key!r} must be a string"
