@@ -61,9 +61,7 @@ def load_parts(recipe: ReleaseRecipe, api: HfApi) -> Parts:
 
 def _beside(recipe: ReleaseRecipe, name: str) -> str | Path:
     """A relative `.toml` path in a release recipe file is read relative to that file."""
-    if name.endswith(".toml") and recipe.source_dir is not None and not Path(name).is_absolute():
-        return recipe.source_dir / name
-    return name
+    return recipe.part(name)
 
 
 def work_root(recipe: ReleaseRecipe) -> Path:
