@@ -34,13 +34,13 @@ def shipped_recipes(kind: str) -> list[str]:
 def recipe_path(recipe: str | Path, kind: str) -> Path:
     """Find a recipe by shipped name or by path; the error lists what ships."""
     path = Path(recipe)
+    shipped = RECIPES_DIR / kind / f"{recipe}.toml"
+    if path.suffix != ".toml" and not path.is_file() and shipped.is_file():  # a folder `demo/` hides no recipe
+        return shipped
     if path.suffix == ".toml" or path.exists():
         if not path.is_file():
             raise HubtoolsError(f"recipe file not found: {path}")
         return path
-    shipped = RECIPES_DIR / kind / f"{recipe}.toml"
-    if shipped.is_file():
-        return shipped
     names = ", ".join(shipped_recipes(kind)) or "none"
     raise HubtoolsError(f"unknown {kind} recipe {str(recipe)!r} (shipped: {names}; or give a path to a .toml file)")
 
