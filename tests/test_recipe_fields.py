@@ -110,6 +110,12 @@ RANGES = [
     ("data", "dedup.num_perm", 1024, "Input should be less than or equal to 512 (got 1024)"),
     ("data", "dedup.shingle_words", 0, "Input should be greater than or equal to 1 (got 0)"),
     ("data", "selection.size", 0, f"{GT0} (got 0)"),
+    (
+        "data",
+        "selection.size",
+        2**64,
+        "Input should be less than or equal to 9223372036854775807 (got 18446744073709551616)",
+    ),
     ("data", "selection.turns", -1, f"{GE0} (got -1)"),
     ("data", "selection.length", math.inf, f"{FINITE} (got inf)"),
     ("data", "splits.train", 0, f"{GT0} (got 0)"),

@@ -62,7 +62,8 @@ def read_toml(path: Path) -> dict:
 def load_recipe(recipe: str | Path, schema: type[Schema], kind: str) -> Schema:
     """Read and validate a recipe; every error names the file and the dotted field.
 
-    Validators get the recipe's folder as context (`recipe_dir`): paths in a file are checked where they lie.
+    Validators get the file and its folder as context (`recipe_file`, `recipe_dir`): paths in a file are checked
+    where they lie.
     """
     path = recipe_path(recipe, kind)
     raw = read_toml(path)
@@ -73,7 +74,7 @@ def load_recipe(recipe: str | Path, schema: type[Schema], kind: str) -> Schema:
 def validate_recipe(path: Path, raw: dict, schema: type[Schema]) -> Schema:
     """Validate a recipe's table (read from `path`), raising a one-line `HubtoolsError` naming file and field."""
     try:
-        return schema.model_validate(raw, context={"recipe_dir": path.resolve().parent})
+        return schema.model_validate(raw, context={"recipe_dir": path.resolve().parent, "recipe_file": path})
     except ValidationError as error:
         raise HubtoolsError(format_validation_error(path, error)) from None
 

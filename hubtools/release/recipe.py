@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
@@ -10,6 +11,10 @@ from hubtools.errors import HubtoolsError
 from hubtools.evaluation.config import EvalConfig
 from hubtools.recipes import load_recipe, recipe_path
 from hubtools.recipes.fields import RecipeModel, RecipeName, Text, field_error
+
+if TYPE_CHECKING:
+    from hubtools.data.recipe import DataRecipe
+    from hubtools.train.recipe import TrainRecipe
 
 _REPO_ID_HELP = "'name' (published under the token's user) or 'namespace/name'"
 
@@ -41,15 +46,15 @@ class ReleaseRecipe(RecipeModel):
     repos: ReleaseRepos
     eval: EvalConfig = Field(default_factory=EvalConfig)
     serving: bool = Field(True, description="also publish an int8 CTranslate2 copy for fast CPU chat")
-    _source_dir: Path | None = PrivateAttr(None)
+    _source_file: Path | None = PrivateAttr(None)
 
     @model_validator(mode="after")
     def _parts_exist(self, info: ValidationInfo) -> ReleaseRecipe:
         """Read from a file, the data and train recipes it names must be found (relative to that file)."""
-        recipe_dir = (info.context or {}).get("recipe_dir")
-        if recipe_dir is None:
+        recipe_file = (info.context or {}).get("recipe_file")
+        if recipe_file is None:
             return self
-        self._source_dir = Path(recipe_dir)
+        self._source_file = Path(recipe_file)
         for field in ("data", "train"):
             try:
                 recipe_path(self.part(getattr(self, field)), field)
@@ -58,15 +63,39 @@ class ReleaseRecipe(RecipeModel):
         return self
 
     @property
+    def source_file(self) -> Path | None:
+        """The recipe file this was read from (None when built in code)."""
+        return self._source_file
+
+    @property
     def source_dir(self) -> Path | None:
         """The folder of the recipe file, against which relative `.toml` paths in it are read."""
-        return self._source_dir
+        return self._source_file.resolve().parent if self._source_file is not None else None
 
     def part(self, name: str) -> str | Path:
         """A part's recipe as given (a shipped name), or a relative `.toml` path read beside this recipe's file."""
-        if name.endswith(".toml") and self._source_dir is not None and not Path(name).is_absolute():
-            return self._source_dir / name
+        if name.endswith(".toml") and self.source_dir is not None and not Path(name).is_absolute():
+            return self.source_dir / name
         return name
+
+
+def check_parts(recipe: ReleaseRecipe, data: DataRecipe, train: TrainRecipe) -> None:
+    """The data recipe builds `train` and `test` (empty when `splits.test` is 0): the splits the training and the
+    evaluation read must be among them, or the release would fail after training."""
+    built = ["train", "test"] if data.splits.test > 0 else ["train"]
+    release_file = recipe.source_file or f"release recipe {recipe.name}"
+    train_file = recipe_path(recipe.part(recipe.train), "train")
+    for where, field, split in (
+        (release_file, "eval.split", recipe.eval.split),
+        (train_file, "dataset.train_split", train.dataset.train_split),
+        (train_file, "dataset.eval_split", train.dataset.eval_split),
+    ):
+        if split is not None and split not in built:
+            has = " (its splits.test is 0)" if split == "test" else ""
+            raise HubtoolsError(
+                f"{where}: {field}: data recipe {data.name!r} builds no {split!r} split{has}; "
+                f"it builds: {', '.join(built)}"
+            )
 
 
 def load_release_recipe(recipe: str | Path) -> ReleaseRecipe:

@@ -125,3 +125,23 @@ def test_folder_without_files_of_the_kind_fails(release_dir, capsys):
     assert code == 1
     wanted = "no messages files (*.jsonl, *.jsonl.gz)"
     assert err == f"hubtools: error: {data}: sources[0].path: {wanted} under {release_dir}/empty\n"
+
+
+def test_splits_the_release_reads_must_be_built(release_dir, capsys):
+    release = release_dir / "release.toml"
+    release.write_text(release.read_text() + '[eval]\nsplit = "validation"\n')
+    code, _, err = dry_run(release_dir, capsys)
+    assert code == 1
+    assert err == (
+        f"hubtools: error: {release}: eval.split: data recipe 'data' builds no 'validation' split; "
+        "it builds: train, test\n"
+    )
+    release.write_text(release.read_text().replace('split = "validation"', 'split = "train"'))
+    data = release_dir / "data.toml"
+    data.write_text(data.read_text() + "[splits]\ntrain = 1.0\ntest = 0.0\n")
+    code, _, err = dry_run(release_dir, capsys)
+    assert code == 1
+    assert err == (
+        f"hubtools: error: {release_dir / 'train.toml'}: dataset.eval_split: data recipe 'data' builds no 'test' "
+        "split (its splits.test is 0); it builds: train\n"
+    )
