@@ -262,6 +262,30 @@ def test_names_are_one_path_part(tmp_path):
     assert error == f"{path}: sources[0].name: expected a non-empty string (got ' ')"
 
 
+@pytest.mark.parametrize(
+    ("kind", "field", "value", "message"),
+    [
+        ("data", "sources[0].path", "", "expected a non-empty string (got '')"),
+        ("train", "dataset.recipe", " ", "expected a non-empty string (got ' ')"),
+        (
+            "release",
+            "repos.model",
+            "my model",
+            "expected 'name' (published under the token's user) or 'namespace/name', got 'my model'",
+        ),  # fmt: skip
+        (
+            "release",
+            "repos.space",
+            "a/../b",
+            "expected 'name' (published under the token's user) or 'namespace/name', got 'a/../b'",
+        ),  # fmt: skip
+    ],
+)
+def test_strings_that_cannot_be_meant(tmp_path, kind, field, value, message):
+    path, error = error_of(tmp_path, kind, put(shipped(kind), field, value))
+    assert error == f"{path}: {field}: {message}"
+
+
 def test_lora_targets_and_scheduler_are_checked(tmp_path):
     path, error = error_of(tmp_path, "train", put(shipped("train"), "lora.target_modules", []))
     assert error == f"{path}: lora.target_modules: expected 'all-linear' or a non-empty list of module names"

@@ -37,9 +37,9 @@ class Source(RecipeModel):
 
     name: Text = Field(description="name shown in the card and the `source` column")
     kind: SourceKind
-    path: str | None = Field(None, description="local file or folder, relative to the recipe file")
-    hub: str | None = Field(None, description="Hub dataset repo id, e.g. Anthropic/hh-rlhf")
-    revision: str | None = Field(None, description="branch, tag or commit sha of `hub` (required with it)")
+    path: Text | None = Field(None, description="local file or folder, relative to the recipe file")
+    hub: Text | None = Field(None, description="Hub dataset repo id, e.g. Anthropic/hh-rlhf")
+    revision: Text | None = Field(None, description="branch, tag or commit sha of `hub` (required with it)")
     files: list[Text] = Field(default_factory=list, description="glob patterns selecting files in the folder/repo")
     sample: PositiveInt | None = Field(None, description="rows drawn (seeded) from what parses; all when unset")
     weight: NonNegativeFloat = Field(1.0, description="multiplies the quality score of this source's rows")

@@ -19,7 +19,7 @@ from pydantic_core import PydanticCustomError
 MAX_SEED = 2**32 - 1
 # TOML integers are 64-bit; a larger one would overflow the first tensor or array it reaches.
 MAX_INT = 2**63 - 1
-_NAME = re.compile(r"^(?!\.)[A-Za-z0-9._-]{1,96}$")
+_NAME = re.compile(r"(?!\.)[A-Za-z0-9._-]{1,96}")
 # Error types whose message already says what was given; the others get `(got VALUE)` appended.
 _SELF_EXPLAINED = {"value_error", "assertion_error", "extra_forbidden", "missing", "hubtools_field", "number_not_bool"}
 
@@ -47,7 +47,6 @@ _Number = BeforeValidator(_not_bool)
 Int = Annotated[int, _Number, Field(le=MAX_INT)]
 PositiveInt = Annotated[int, _Number, Field(gt=0, le=MAX_INT)]
 NonNegativeInt = Annotated[int, _Number, Field(ge=0, le=MAX_INT)]
-FiniteFloat = Annotated[float, _Number, Field(allow_inf_nan=False)]
 PositiveFloat = Annotated[float, _Number, Field(gt=0, allow_inf_nan=False)]
 NonNegativeFloat = Annotated[float, _Number, Field(ge=0, allow_inf_nan=False)]
 Probability = Annotated[float, _Number, Field(ge=0, le=1, allow_inf_nan=False)]

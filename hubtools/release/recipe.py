@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +17,8 @@ if TYPE_CHECKING:
     from hubtools.data.recipe import DataRecipe
     from hubtools.train.recipe import TrainRecipe
 
+# A Hub namespace or repo name: letters, digits, '-', '_', '.'; not starting with '-' or '.', at most 96.
+_REPO_PART = re.compile(r"[A-Za-z0-9_][\w.-]{0,95}")
 _REPO_ID_HELP = "'name' (published under the token's user) or 'namespace/name'"
 
 
@@ -29,7 +32,8 @@ class ReleaseRepos(RecipeModel):
     @field_validator("dataset", "model", "space")
     @classmethod
     def _repo_id_shape(cls, value: str | None) -> str | None:
-        if value is not None and (value.count("/") > 1 or not all(value.split("/"))):
+        parts = value.split("/") if value is not None else []
+        if len(parts) > 2 or not all(_REPO_PART.fullmatch(part) and ".." not in part for part in parts):
             raise ValueError(f"expected {_REPO_ID_HELP}, got {value!r}")
         return value
 

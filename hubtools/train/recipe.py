@@ -37,9 +37,9 @@ Scheduler = Literal[
 class BaseModelSource(RecipeModel):
     """Where the starting weights come from: a Hub repo at a pinned revision, a local folder, or a config."""
 
-    repo_id: str | None = Field(None, description="model repo on the Hub target, e.g. openai-community/gpt2")
-    revision: str | None = Field(None, description="commit sha or tag of the model repo (required with repo_id)")
-    path: str | None = Field(None, description="a local save_pretrained folder (tests, air-gapped runs)")
+    repo_id: Text | None = Field(None, description="model repo on the Hub target, e.g. openai-community/gpt2")
+    revision: Text | None = Field(None, description="commit sha or tag of the model repo (required with repo_id)")
+    path: Text | None = Field(None, description="a local save_pretrained folder (tests, air-gapped runs)")
     config: dict[str, Any] | None = Field(
         None, description="random init from a transformers config, e.g. {model_type='gpt2', n_layer=4, ...}"
     )
@@ -73,10 +73,10 @@ class BaseModelSource(RecipeModel):
 class DatasetSource(RecipeModel):
     """Where the conversations come from: a Hub dataset at a tag/sha, a data recipe built locally, or a folder."""
 
-    repo_id: str | None = Field(None, description="dataset repo on the Hub target")
-    revision: str | None = Field(None, description="tag or commit sha of the dataset repo (required with repo_id)")
-    recipe: str | None = Field(None, description="a hubtools data recipe, built (once) on this machine")
-    path: str | None = Field(None, description="a DatasetDict saved with save_to_disk")
+    repo_id: Text | None = Field(None, description="dataset repo on the Hub target")
+    revision: Text | None = Field(None, description="tag or commit sha of the dataset repo (required with repo_id)")
+    recipe: Text | None = Field(None, description="a hubtools data recipe, built (once) on this machine")
+    path: Text | None = Field(None, description="a DatasetDict saved with save_to_disk")
     train_split: Text = "train"
     eval_split: Text | None = Field(None, description="split to evaluate on at the end (e.g. 'test'); none: skip")
 
