@@ -303,6 +303,28 @@ def test_unreadable_recipe_file_is_one_line(tmp_path):
     assert str(error.value) == f"{path}: not UTF-8 text (byte 0): is this a TOML file?"
 
 
+def test_base_model_folder_must_hold_a_saved_model(tmp_path):
+    folder = tmp_path / "model"
+    folder.mkdir()
+    train = shipped("train")
+    train["base_model"] = {"path": str(folder)}
+    path, error = error_of(tmp_path, "train", train)
+    assert error == f"{path}: base_model.path: not a saved model folder (no config.json): {folder}"
+    (folder / "config.json").write_text(json.dumps({"model_type": "gpt2", "n_positions": 128}))
+    path, error = error_of(tmp_path, "train", train)
+    assert error == f"{path}: training.max_length: 256 is above the 128 positions of {folder}"
+
+
+def test_byte_order_mark_is_fine_and_deep_nesting_is_one_line(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + to_toml(shipped("train")).encode())
+    assert load_train_recipe(path).name == "bom"
+    path.write_text("description = " + "[" * 5000 + "]" * 5000 + "\n")
+    with pytest.raises(HubtoolsError) as error:
+        load_train_recipe(path)
+    assert str(error.value) == f"{path}: invalid TOML: arrays or tables nested too deeply"
+
+
 def test_shipped_name_is_not_hidden_by_a_folder(tmp_path, monkeypatch):
     (tmp_path / "demo").mkdir()
     monkeypatch.chdir(tmp_path)

@@ -48,7 +48,10 @@ def recipe_path(recipe: str | Path, kind: str) -> Path:
 def read_toml(path: Path) -> dict:
     """A TOML file's table; unreadable, non-UTF-8 or invalid TOML is a one-line error naming the file."""
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: a byte-order mark some editors write is not part of the first key.
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except RecursionError:
+        raise HubtoolsError(f"{path}: invalid TOML: arrays or tables nested too deeply") from None
     except FileNotFoundError:
         raise HubtoolsError(f"file not found: {path}") from None
     except UnicodeDecodeError as error:

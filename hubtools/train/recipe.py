@@ -7,6 +7,7 @@ same optimisation on a laptop and on a GPU node.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -174,12 +175,30 @@ class TrainRecipe(RecipeModel):
         for field, value in (("base_model.path", self.base_model.path), ("dataset.path", self.dataset.path)):
             if value is not None and not Path(value).expanduser().exists():
                 raise field_error(field, f"no such file or folder: {Path(value).expanduser().absolute()}")
+        if self.base_model.path is not None:
+            self._check_saved_model(Path(self.base_model.path).expanduser())
         if self.dataset.recipe is not None:
             try:
                 recipe_path(self.dataset.recipe, "data")
             except HubtoolsError as error:
                 raise field_error("dataset.recipe", str(error)) from None
         return self
+
+    def _check_saved_model(self, folder: Path) -> None:
+        """A save_pretrained folder holds config.json; its positions bound training.max_length."""
+        from hubtools.train.model_config import POSITION_FIELDS
+
+        try:
+            config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        except OSError:
+            raise field_error("base_model.path", f"not a saved model folder (no config.json): {folder}") from None
+        except ValueError as error:
+            raise field_error("base_model.path", f"{folder / 'config.json'} is not valid JSON: {error}") from None
+        positions = next((config[k] for k in POSITION_FIELDS if isinstance(config, dict) and k in config), None)
+        if isinstance(positions, int) and self.training.max_length > positions:
+            raise field_error(
+                "training.max_length", f"{self.training.max_length} is above the {positions} positions of {folder}"
+            )
 
 
 def load_train_recipe(recipe: str | Path, overrides: list[str] | None = None) -> TrainRecipe:
