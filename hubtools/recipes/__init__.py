@@ -74,12 +74,13 @@ def load_recipe(recipe: str | Path, schema: type[Schema], kind: str) -> Schema:
     return validate_recipe(path, raw, schema)
 
 
-def validate_recipe(path: Path, raw: dict, schema: type[Schema]) -> Schema:
-    """Validate a recipe's table (read from `path`), raising a one-line `HubtoolsError` naming file and field."""
+def validate_recipe(path: Path, raw: dict, schema: type[Schema], *, label: str = "") -> Schema:
+    """Validate a recipe's table (read from `path`), raising a one-line `HubtoolsError` naming file and field;
+    `label` follows the file name in errors (e.g. where values came from besides the file)."""
     try:
         return schema.model_validate(raw, context={"recipe_dir": path.resolve().parent, "recipe_file": path})
     except ValidationError as error:
-        raise HubtoolsError(format_validation_error(path, error)) from None
+        raise HubtoolsError(format_validation_error(f"{path} {label}" if label else path, error)) from None
 
 
 def recipe_hash(recipe: BaseModel) -> str:

@@ -212,7 +212,8 @@ def load_train_recipe(recipe: str | Path, overrides: list[str] | None = None) ->
         if not sep or not key.strip():
             raise HubtoolsError(f"--set {item!r}: expected KEY=VALUE, e.g. training.max_steps=20")
         _set_dotted(raw, key.strip(), _parse_value(value.strip()))
-    return validate_recipe(recipe_path(recipe, "train"), raw, TrainRecipe)
+    # Errors still name the file (its folder is the context paths are read in) and say the values came with --set.
+    return validate_recipe(recipe_path(recipe, "train"), raw, TrainRecipe, label="(with --set)")
 
 
 def _parse_value(text: str) -> Any:

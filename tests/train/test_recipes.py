@@ -88,6 +88,11 @@ def test_overrides_are_validated_like_the_file():
     assert recipe.base_model == load_train_recipe("demo").base_model
     with pytest.raises(HubtoolsError, match="training.nope: unknown field"):
         load_train_recipe("demo", ["training.nope=1"])
+    with pytest.raises(HubtoolsError) as error:
+        load_train_recipe("demo", ["training.max_steps=0"])
+    assert str(error.value).endswith(
+        "demo.toml (with --set): training.max_steps: Input should be greater than 0 (got 0)"
+    )
     with pytest.raises(HubtoolsError, match="expected KEY=VALUE"):
         load_train_recipe("demo", ["training.max_steps"])
 
