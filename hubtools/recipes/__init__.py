@@ -1,7 +1,7 @@
 """Recipes are data: typed TOML files validated at load, shipped by name or given as a path.
 
-Shipped recipes live in `hubtools/recipes/<kind>/<name>.toml` (kinds: `data`, `train`); a RECIPE argument
-is either such a name or a path to a `.toml` file.
+Shipped recipes live in `hubtools/recipes/<kind>/<name>.toml` (kinds: `data`, `train`, `release`); a RECIPE
+argument is either such a name or a path to a `.toml` file. Field types and the error format: `fields.py`.
 """
 
 from __future__ import annotations
