@@ -236,6 +236,15 @@ def test_several_problems_are_one_line(tmp_path):
     )
 
 
+def test_missing_and_mistyped_tables_are_named(tmp_path):
+    train = shipped("train")
+    del train["training"]["max_steps"]
+    path, error = error_of(tmp_path, "train", train)
+    assert error == f"{path}: training.max_steps: required field is missing"
+    path, error = error_of(tmp_path, "data", put(shipped("data"), "dedup", 5))
+    assert error == f"{path}: dedup: Input should be a valid dictionary or instance of Dedup (got 5)"
+
+
 def test_missing_local_inputs_name_the_recipe_and_field(tmp_path):
     path, error = error_of(tmp_path, "data", put(shipped("data"), "sources[1].path", "nowhere/dolly.jsonl"))
     assert error == f"{path}: sources[1].path: no such file or folder: {tmp_path / 'nowhere' / 'dolly.jsonl'}"
