@@ -8,6 +8,7 @@ A token is read from the environment only: it must never be committed in a file.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -48,8 +49,8 @@ class ContributeConfig:
     def __post_init__(self) -> None:
         if self.repo_id is not None and not _REPO_ID.match(self.repo_id):
             raise HubtoolsError(f"CONTRIBUTIONS_REPO: expected a repo id like 'owner/name', got {self.repo_id!r}")
-        if not self.every_minutes > 0:
-            raise HubtoolsError("CONTRIBUTIONS_EVERY_MINUTES must be positive")
+        if not (math.isfinite(self.every_minutes) and self.every_minutes > 0):
+            raise HubtoolsError(f"CONTRIBUTIONS_EVERY_MINUTES: expected a positive number, got {self.every_minutes}")
 
     def __repr__(self) -> str:  # never shows the token
         return f"ContributeConfig(repo_id={self.repo_id!r}, every_minutes={self.every_minutes}, limits={self.limits})"
@@ -61,31 +62,39 @@ def load_contribute_config(app_dir: Path | None = None, environ: dict[str, str] 
     `CONTRIBUTIONS_TOKEN`, else `HF_TOKEN` (a Space secret), else the one huggingface_hub finds itself."""
     env = dict(os.environ if environ is None else environ)
     file_vars: dict[str, str] = {}
-    if app_dir is not None and (Path(app_dir) / VARIABLES_FILE).is_file():
+    variables = Path(app_dir) / VARIABLES_FILE if app_dir is not None else None
+    if variables is not None and variables.is_file():
         try:
-            file_vars = json.loads((Path(app_dir) / VARIABLES_FILE).read_text())
+            file_vars = json.loads(variables.read_text(encoding="utf-8"))
         except ValueError as error:
-            raise HubtoolsError(f"{VARIABLES_FILE} is not valid JSON: {error}") from error
+            raise HubtoolsError(f"{variables}: not valid JSON: {error}") from None
+        if not isinstance(file_vars, dict):
+            raise HubtoolsError(f"{variables}: expected a JSON object of variable names and values")
 
     def get(name: str, *, secret: bool = False) -> str | None:
         value = env.get(name) if secret else env.get(name) or file_vars.get(name)
         return value.strip() if isinstance(value, str) and value.strip() else None
 
-    def number(name: str, default: float) -> float:
+    def number(name: str, default: float, *, whole: bool = False) -> float:
+        """A positive finite number (a whole one for counts); `inf`, `nan`, 0 and below cannot be meant."""
         raw = get(name)
         if raw is None:
             return default
         try:
-            return float(raw)
+            value = float(raw)
         except ValueError:
             raise HubtoolsError(f"{name}: expected a number, got {raw!r}") from None
+        if not (math.isfinite(value) and value > 0) or (whole and not value.is_integer()):
+            kind = "a whole number of at least 1" if whole else "a positive number"
+            raise HubtoolsError(f"{name}: expected {kind}, got {raw!r}")
+        return value
 
     default = Limits()
     limits = Limits(
-        max_files=int(number("CONTRIBUTIONS_MAX_FILES", default.max_files)),
+        max_files=int(number("CONTRIBUTIONS_MAX_FILES", default.max_files, whole=True)),
         max_file_bytes=int(number("CONTRIBUTIONS_MAX_FILE_MB", default.max_file_bytes / MB) * MB),
         max_total_bytes=int(number("CONTRIBUTIONS_MAX_TOTAL_MB", default.max_total_bytes / MB) * MB),
-        max_conversations=int(number("CONTRIBUTIONS_MAX_CONVERSATIONS", default.max_conversations)),
+        max_conversations=int(number("CONTRIBUTIONS_MAX_CONVERSATIONS", default.max_conversations, whole=True)),
     )
     folder = get("CONTRIBUTIONS_DIR")
     return ContributeConfig(

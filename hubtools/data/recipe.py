@@ -10,32 +10,41 @@ import re
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
-from hubtools.recipes import load_recipe, recipe_path
+from hubtools.recipes import load_recipe
+from hubtools.recipes.fields import (
+    Fraction,
+    Int,
+    NonNegativeFloat,
+    NonNegativeInt,
+    PositiveInt,
+    Probability,
+    RecipeModel,
+    RecipeName,
+    Seed,
+    Text,
+    field_error,
+)
 
 SourceKind = Literal["hh-rlhf", "dolly", "cai-dump", "messages", "chatterbot"]
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _FLOATING_REVISIONS = {"main", "master", "head", "latest"}
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Source(_Strict):
+class Source(RecipeModel):
     """One input: a local file/folder (`path`) or a Hub dataset repo (`hub` + `revision`)."""
 
-    name: str = Field(min_length=1, description="name shown in the card and the `source` column")
+    name: Text = Field(description="name shown in the card and the `source` column")
     kind: SourceKind
-    path: str | None = Field(None, description="local file or folder, relative to the recipe file")
-    hub: str | None = Field(None, description="Hub dataset repo id, e.g. Anthropic/hh-rlhf")
-    revision: str | None = Field(None, description="branch, tag or commit sha of `hub` (required with it)")
-    files: list[str] = Field(default_factory=list, description="glob patterns selecting files in the folder/repo")
-    sample: int | None = Field(None, gt=0, description="rows drawn (seeded) from what parses; all when unset")
-    weight: float = Field(1.0, ge=0, description="multiplies the quality score of this source's rows")
+    path: Text | None = Field(None, description="local file or folder, relative to the recipe file")
+    hub: Text | None = Field(None, description="Hub dataset repo id, e.g. Anthropic/hh-rlhf")
+    revision: Text | None = Field(None, description="branch, tag or commit sha of `hub` (required with it)")
+    files: list[Text] = Field(default_factory=list, description="glob patterns selecting files in the folder/repo")
+    sample: PositiveInt | None = Field(None, description="rows drawn (seeded) from what parses; all when unset")
+    weight: NonNegativeFloat = Field(1.0, description="multiplies the quality score of this source's rows")
     # A gate, not a setting of the data: left out of dumps, so it never changes the recipe hash.
-    min_rows: int = Field(1, ge=0, exclude=True, description="fewer rows parsed than this fails the build")
+    min_rows: NonNegativeInt = Field(1, exclude=True, description="fewer rows parsed than this fails the build")
 
     @field_validator("hub")
     @classmethod
@@ -62,28 +71,28 @@ class Source(_Strict):
         return self.revision is not None and self.revision.lower() not in _FLOATING_REVISIONS
 
 
-class LengthFilter(_Strict):
+class LengthFilter(RecipeModel):
     enabled: bool = True
-    min_turns: int = Field(2, ge=1, description="user + assistant turns, system excluded")
-    max_turns: int = Field(64, ge=1)
-    min_tokens: int = Field(4, ge=0, description="approximate tokens: characters / 4, rounded up")
-    max_tokens: int = Field(4096, ge=1)
+    min_turns: PositiveInt = Field(2, description="user + assistant turns, system excluded")
+    max_turns: PositiveInt = 64
+    min_tokens: NonNegativeInt = Field(4, description="approximate tokens: characters / 4, rounded up")
+    max_tokens: PositiveInt = 4096
 
     @model_validator(mode="after")
     def _bounds(self) -> LengthFilter:
         if self.min_turns > self.max_turns:
-            raise ValueError("min_turns is larger than max_turns")
+            raise field_error("min_turns", f"{self.min_turns} is larger than max_turns {self.max_turns}")
         if self.min_tokens > self.max_tokens:
-            raise ValueError("min_tokens is larger than max_tokens")
+            raise field_error("min_tokens", f"{self.min_tokens} is larger than max_tokens {self.max_tokens}")
         return self
 
 
-class LanguageFilter(_Strict):
+class LanguageFilter(RecipeModel):
     enabled: bool = True
-    languages: list[str] = Field(default_factory=lambda: ["en"], min_length=1)
+    languages: list[Text] = Field(default_factory=lambda: ["en"], min_length=1)
 
 
-class RefusalFilter(_Strict):
+class RefusalFilter(RecipeModel):
     enabled: bool = True
     use_defaults: bool = Field(True, description="include the built-in refusal/boilerplate patterns")
     patterns: list[str] = Field(default_factory=list, description="extra case-insensitive regexes")
@@ -99,18 +108,18 @@ class RefusalFilter(_Strict):
         return patterns
 
 
-class RepetitionFilter(_Strict):
+class RepetitionFilter(RecipeModel):
     enabled: bool = True
-    max_repeated_ngrams: float = Field(0.5, ge=0, le=1, description="share of repeated word 3-grams in replies")
-    max_duplicate_replies: float = Field(0.34, ge=0, le=1, description="share of replies equal to an earlier one")
+    max_repeated_ngrams: Probability = Field(0.5, description="share of repeated word 3-grams in replies")
+    max_duplicate_replies: Probability = Field(0.34, description="share of replies equal to an earlier one")
 
 
-class EmptyReplyFilter(_Strict):
+class EmptyReplyFilter(RecipeModel):
     enabled: bool = True
-    min_chars: int = Field(2, ge=1, description="a reply shorter than this (stripped) is near-empty")
+    min_chars: PositiveInt = Field(2, description="a reply shorter than this (stripped) is near-empty")
 
 
-class Filters(_Strict):
+class Filters(RecipeModel):
     length: LengthFilter = Field(default_factory=LengthFilter)
     language: LanguageFilter = Field(default_factory=LanguageFilter)
     refusal: RefusalFilter = Field(default_factory=RefusalFilter)
@@ -118,48 +127,48 @@ class Filters(_Strict):
     empty_reply: EmptyReplyFilter = Field(default_factory=EmptyReplyFilter)
 
 
-class Dedup(_Strict):
+class Dedup(RecipeModel):
     exact: bool = True
     near: bool = True
-    threshold: float = Field(0.8, gt=0, lt=1, description="Jaccard similarity of word shingles")
-    num_perm: int = Field(128, ge=16, le=512)
-    shingle_words: int = Field(5, ge=1, le=16)
+    threshold: Fraction = Field(0.8, gt=0, description="Jaccard similarity of word shingles")
+    num_perm: Int = Field(128, ge=16, le=512)
+    shingle_words: Int = Field(5, ge=1, le=16)
 
 
-class Scrub(_Strict):
+class Scrub(RecipeModel):
     enabled: bool = True
-    names: list[str] = Field(default_factory=list, description="extra personal names to scrub everywhere")
+    names: list[Text] = Field(default_factory=list, description="extra personal names to scrub everywhere")
 
 
-class Selection(_Strict):
-    size: int | None = Field(None, gt=0, description="keep the best N rows by score; all when unset")
-    turns: float = Field(0.2, ge=0)
-    length: float = Field(0.35, ge=0)
-    diversity: float = Field(0.3, ge=0)
-    repetition: float = Field(0.15, ge=0)
+class Selection(RecipeModel):
+    size: PositiveInt | None = Field(None, description="keep the best N rows by score; all when unset")
+    turns: NonNegativeFloat = 0.2
+    length: NonNegativeFloat = 0.35
+    diversity: NonNegativeFloat = 0.3
+    repetition: NonNegativeFloat = 0.15
 
 
-class Splits(_Strict):
-    train: float = Field(0.95, gt=0, le=1)
-    test: float = Field(0.05, ge=0, lt=1)
+class Splits(RecipeModel):
+    train: Probability = Field(0.95, gt=0)
+    test: Fraction = 0.05
 
     @model_validator(mode="after")
     def _sum(self) -> Splits:
         if abs(self.train + self.test - 1.0) > 1e-9:
-            raise ValueError(f"train + test must be 1, got {self.train + self.test:g}")
+            raise field_error("test", f"train + test must be 1, got {self.train:g} + {self.test:g}")
         return self
 
 
-class DataRecipe(_Strict):
+class DataRecipe(RecipeModel):
     """A whole dataset build: sources → cleaning → scrubbing → filters → dedup → selection → splits."""
 
-    name: str = Field(min_length=1)
+    name: RecipeName
     description: str = ""
     pretty_name: str | None = None
     repo_id: str | None = Field(None, description="target dataset repo; default `<whoami>/<name>`")
     license: str = "other"
-    language: list[str] = Field(default_factory=lambda: ["en"])
-    seed: int = 0
+    language: list[Text] = Field(default_factory=lambda: ["en"])
+    seed: Seed = 0
     sources: list[Source] = Field(min_length=1)
     filters: Filters = Field(default_factory=Filters)
     dedup: Dedup = Field(default_factory=Dedup)
@@ -185,6 +194,18 @@ class DataRecipe(_Strict):
             raise ValueError(f"source names must be unique, repeated: {', '.join(duplicates)}")
         return sources
 
+    @model_validator(mode="after")
+    def _local_paths_exist(self, info: ValidationInfo) -> DataRecipe:
+        """Read from a file, local sources are checked where the file says they are."""
+        recipe_dir = (info.context or {}).get("recipe_dir")
+        if recipe_dir is None:
+            return self
+        self._base_dir = Path(recipe_dir)
+        for index, source in enumerate(self.sources):
+            if source.path is not None and not self.local_path(source).exists():
+                raise field_error(f"sources[{index}].path", f"no such file or folder: {self.local_path(source)}")
+        return self
+
     def local_path(self, source: Source) -> Path:
         """A local source's path, resolved against the recipe file's folder."""
         assert source.path is not None
@@ -198,6 +219,4 @@ def load_data_recipe(recipe: str | Path | DataRecipe) -> DataRecipe:
     """A shipped recipe name, a `.toml` path, or an already loaded recipe → a validated `DataRecipe`."""
     if isinstance(recipe, DataRecipe):
         return recipe
-    loaded = load_recipe(recipe, DataRecipe, "data")
-    loaded._base_dir = recipe_path(recipe, "data").resolve().parent
-    return loaded
+    return load_recipe(recipe, DataRecipe, "data")

@@ -1,7 +1,7 @@
 """Recipes are data: typed TOML files validated at load, shipped by name or given as a path.
 
-Shipped recipes live in `hubtools/recipes/<kind>/<name>.toml` (kinds: `data`, `train`); a RECIPE argument
-is either such a name or a path to a `.toml` file.
+Shipped recipes live in `hubtools/recipes/<kind>/<name>.toml` (kinds: `data`, `train`, `release`); a RECIPE
+argument is either such a name or a path to a `.toml` file. Field types and the error format: `fields.py`.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from hubtools.errors import HubtoolsError
+from hubtools.recipes.fields import format_validation_error
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -33,39 +34,53 @@ def shipped_recipes(kind: str) -> list[str]:
 def recipe_path(recipe: str | Path, kind: str) -> Path:
     """Find a recipe by shipped name or by path; the error lists what ships."""
     path = Path(recipe)
+    shipped = RECIPES_DIR / kind / f"{recipe}.toml"
+    if path.suffix != ".toml" and not path.is_file() and shipped.is_file():  # a folder `demo/` hides no recipe
+        return shipped
     if path.suffix == ".toml" or path.exists():
         if not path.is_file():
             raise HubtoolsError(f"recipe file not found: {path}")
         return path
-    shipped = RECIPES_DIR / kind / f"{recipe}.toml"
-    if shipped.is_file():
-        return shipped
     names = ", ".join(shipped_recipes(kind)) or "none"
     raise HubtoolsError(f"unknown {kind} recipe {str(recipe)!r} (shipped: {names}; or give a path to a .toml file)")
 
 
-def load_recipe(recipe: str | Path, schema: type[Schema], kind: str) -> Schema:
-    """Read and validate a recipe; every error names the file and the field."""
-    path = recipe_path(recipe, kind)
+def read_toml(path: Path) -> dict:
+    """A TOML file's table; unreadable, non-UTF-8 or invalid TOML is a one-line error naming the file."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        # utf-8-sig: a byte-order mark some editors write is not part of the first key.
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except RecursionError:
+        raise HubtoolsError(f"{path}: invalid TOML: arrays or tables nested too deeply") from None
+    except FileNotFoundError:
+        raise HubtoolsError(f"file not found: {path}") from None
+    except UnicodeDecodeError as error:
+        raise HubtoolsError(f"{path}: not UTF-8 text (byte {error.start}): is this a TOML file?") from None
+    except OSError as error:
+        raise HubtoolsError(f"{path}: cannot read: {error.strerror or error}") from None
     except tomllib.TOMLDecodeError as error:
         raise HubtoolsError(f"{path}: invalid TOML: {error}") from None
+
+
+def load_recipe(recipe: str | Path, schema: type[Schema], kind: str) -> Schema:
+    """Read and validate a recipe; every error names the file and the dotted field.
+
+    Validators get the file and its folder as context (`recipe_file`, `recipe_dir`): paths in a file are checked
+    where they lie.
+    """
+    path = recipe_path(recipe, kind)
+    raw = read_toml(path)
     raw.setdefault("name", path.stem)
+    return validate_recipe(path, raw, schema)
+
+
+def validate_recipe(path: Path, raw: dict, schema: type[Schema], *, label: str = "") -> Schema:
+    """Validate a recipe's table (read from `path`), raising a one-line `HubtoolsError` naming file and field;
+    `label` follows the file name in errors (e.g. where values came from besides the file)."""
     try:
-        return schema.model_validate(raw)
+        return schema.model_validate(raw, context={"recipe_dir": path.resolve().parent, "recipe_file": path})
     except ValidationError as error:
-        raise HubtoolsError(format_validation_error(path, error)) from None
-
-
-def format_validation_error(path: Path, error: ValidationError) -> str:
-    """One line per problem: `FILE: field a.b: message`."""
-    lines = []
-    for item in error.errors():
-        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        message = "unknown field" if item["type"] == "extra_forbidden" else item["msg"]
-        lines.append(f"{path}: field {where}: {message}")
-    return "\n".join(lines)
+        raise HubtoolsError(format_validation_error(f"{path} {label}" if label else path, error)) from None
 
 
 def recipe_hash(recipe: BaseModel) -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from hubtools.recipes import recipe_hash
+from hubtools.errors import HubtoolsError
+from hubtools.recipes import recipe_hash, recipe_path
 from hubtools.release import stages
 from hubtools.release.recipe import ReleaseRecipe, load_release_recipe
 
@@ -28,6 +29,7 @@ def plan_release(recipe: str | Path | ReleaseRecipe, version: str) -> list[PlanS
     recipe = recipe if isinstance(recipe, ReleaseRecipe) else load_release_recipe(recipe)
     api = HfApi()
     parts = stages.load_parts(recipe, api)
+    checked = _check_inputs(recipe, parts)
     released = stages.released_manifest(api, parts.model_repo, version)
     if released is not None and released.recipe_hash == release_hash(recipe, parts):
         return [PlanStep(stage, parts.model_repo, f"{version} already released", "up to date") for stage in STAGES]
@@ -41,6 +43,7 @@ def plan_release(recipe: str | Path | ReleaseRecipe, version: str) -> list[PlanS
     trained = model_dir is not None and (model_dir / stages.TRAIN_RECORD).is_file()
     training = parts.train.training
     steps = [
+        *checked,
         PlanStep(
             "dataset",
             parts.dataset_repo,
@@ -68,6 +71,26 @@ def plan_release(recipe: str | Path | ReleaseRecipe, version: str) -> list[PlanS
     tagged = ", ".join(repo for repo in (parts.dataset_repo, parts.space_repo, parts.model_repo) if repo)
     steps.append(PlanStep("tag", tagged, f"commit release.json, then tag {version} on every repo", "to do"))
     return steps
+
+
+def _check_inputs(recipe: ReleaseRecipe, parts: stages.Parts) -> list[PlanStep]:
+    """What a release would fail on later, found now: data sources that are missing or parse as nothing, and a
+    base model revision missing on the Hub. One line naming the recipe file and field when anything is wrong."""
+    from hubtools.data.preflight import check_sources, problems_line
+
+    checks = check_sources(parts.data)
+    problem = problems_line(recipe_path(recipe.part(recipe.data), "data"), checks)
+    if problem:
+        raise HubtoolsError(problem)
+    base = parts.train.base_model
+    if base.repo_id is not None:
+        from hubtools.train.sources import resolve_revision
+
+        try:
+            resolve_revision(base.repo_id, base.revision, repo_type="model", what="base model")
+        except HubtoolsError as error:
+            raise HubtoolsError(f"{recipe_path(recipe.part(recipe.train), 'train')}: base_model: {error}") from None
+    return [PlanStep("source", check.origin, check.summary, "checked") for check in checks]
 
 
 def _current_dataset_commit(api, parts: stages.Parts) -> str | None:

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
+from hubtools.errors import HubtoolsError
 from hubtools.evaluation.config import EvalConfig
 from hubtools.recipes import load_recipe, recipe_path
+from hubtools.recipes.fields import RecipeModel, RecipeName, Text, field_error
 
+if TYPE_CHECKING:
+    from hubtools.data.recipe import DataRecipe
+    from hubtools.train.recipe import TrainRecipe
+
+# A Hub namespace or repo name: letters, digits, '-', '_', '.'; not starting with '-' or '.', at most 96.
+_REPO_PART = re.compile(r"[A-Za-z0-9_][\w.-]{0,95}")
 _REPO_ID_HELP = "'name' (published under the token's user) or 'namespace/name'"
 
 
-class ReleaseRepos(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class ReleaseRepos(RecipeModel):
+    model_config = ConfigDict(frozen=True)
 
     dataset: str = Field(description=f"dataset repo: {_REPO_ID_HELP}")
     model: str = Field(description=f"model repo: {_REPO_ID_HELP}")
@@ -22,35 +32,78 @@ class ReleaseRepos(BaseModel):
     @field_validator("dataset", "model", "space")
     @classmethod
     def _repo_id_shape(cls, value: str | None) -> str | None:
-        if value is not None and (value.count("/") > 1 or not all(value.split("/"))):
+        parts = value.split("/") if value is not None else []
+        if len(parts) > 2 or not all(_REPO_PART.fullmatch(part) and ".." not in part for part in parts):
             raise ValueError(f"expected {_REPO_ID_HELP}, got {value!r}")
         return value
 
 
-class ReleaseRecipe(BaseModel):
+class ReleaseRecipe(RecipeModel):
     """`hubtools release RECIPE`: dataset build + push → train → eval → cards → model push → Space."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(frozen=True)
 
-    name: str
+    name: RecipeName
     description: str = ""
-    data: str = Field(description="data recipe (shipped name or path) that builds the training dataset")
-    train: str = Field(description="train recipe (shipped name or path); its dataset is replaced by the release's")
+    data: Text = Field(description="data recipe (shipped name or path) that builds the training dataset")
+    train: Text = Field(description="train recipe (shipped name or path); its dataset is replaced by the release's")
     repos: ReleaseRepos
     eval: EvalConfig = Field(default_factory=EvalConfig)
     serving: bool = Field(True, description="also publish an int8 CTranslate2 copy for fast CPU chat")
-    _source_dir: Path | None = PrivateAttr(None)
+    _source_file: Path | None = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _parts_exist(self, info: ValidationInfo) -> ReleaseRecipe:
+        """Read from a file, the data and train recipes it names must be found (relative to that file)."""
+        recipe_file = (info.context or {}).get("recipe_file")
+        if recipe_file is None:
+            return self
+        self._source_file = Path(recipe_file)
+        for field in ("data", "train"):
+            try:
+                recipe_path(self.part(getattr(self, field)), field)
+            except HubtoolsError as error:
+                raise field_error(field, str(error)) from None
+        return self
+
+    @property
+    def source_file(self) -> Path | None:
+        """The recipe file this was read from (None when built in code)."""
+        return self._source_file
 
     @property
     def source_dir(self) -> Path | None:
         """The folder of the recipe file, against which relative `.toml` paths in it are read."""
-        return self._source_dir
+        return self._source_file.resolve().parent if self._source_file is not None else None
+
+    def part(self, name: str) -> str | Path:
+        """A part's recipe as given (a shipped name), or a relative `.toml` path read beside this recipe's file."""
+        if name.endswith(".toml") and self.source_dir is not None and not Path(name).is_absolute():
+            return self.source_dir / name
+        return name
+
+
+def check_parts(recipe: ReleaseRecipe, data: DataRecipe, train: TrainRecipe) -> None:
+    """The data recipe builds `train` and `test` (empty when `splits.test` is 0): the splits the training and the
+    evaluation read must be among them, or the release would fail after training."""
+    built = ["train", "test"] if data.splits.test > 0 else ["train"]
+    release_file = recipe.source_file or f"release recipe {recipe.name}"
+    train_file = recipe_path(recipe.part(recipe.train), "train")
+    for where, field, split in (
+        (release_file, "eval.split", recipe.eval.split),
+        (train_file, "dataset.train_split", train.dataset.train_split),
+        (train_file, "dataset.eval_split", train.dataset.eval_split),
+    ):
+        if split is not None and split not in built:
+            has = " (its splits.test is 0)" if split == "test" else ""
+            raise HubtoolsError(
+                f"{where}: {field}: data recipe {data.name!r} builds no {split!r} split{has}; "
+                f"it builds: {', '.join(built)}"
+            )
 
 
 def load_release_recipe(recipe: str | Path) -> ReleaseRecipe:
-    loaded = load_recipe(recipe, ReleaseRecipe, "release")
-    loaded._source_dir = recipe_path(recipe, "release").resolve().parent
-    return loaded
+    return load_recipe(recipe, ReleaseRecipe, "release")
 
 
 def qualify(repo_id: str, user: str) -> str:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from hubtools.errors import HubtoolsError
 from hubtools.release.manifest import MANIFEST_FILE, Manifest
-from hubtools.release.recipe import ReleaseRecipe, qualify
+from hubtools.release.recipe import ReleaseRecipe, check_parts, qualify
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
@@ -49,10 +49,12 @@ def load_parts(recipe: ReleaseRecipe, api: HfApi) -> Parts:
     from hubtools.data.recipe import load_data_recipe
     from hubtools.train.recipe import load_train_recipe
 
+    data, train = load_data_recipe(_beside(recipe, recipe.data)), load_train_recipe(_beside(recipe, recipe.train))
+    check_parts(recipe, data, train)
     user = api.whoami()["name"]
     return Parts(
-        data=load_data_recipe(_beside(recipe, recipe.data)),
-        train=load_train_recipe(_beside(recipe, recipe.train)),
+        data=data,
+        train=train,
         dataset_repo=qualify(recipe.repos.dataset, user),
         model_repo=qualify(recipe.repos.model, user),
         space_repo=qualify(recipe.repos.space, user) if recipe.repos.space else None,
@@ -61,9 +63,7 @@ def load_parts(recipe: ReleaseRecipe, api: HfApi) -> Parts:
 
 def _beside(recipe: ReleaseRecipe, name: str) -> str | Path:
     """A relative `.toml` path in a release recipe file is read relative to that file."""
-    if name.endswith(".toml") and recipe.source_dir is not None and not Path(name).is_absolute():
-        return recipe.source_dir / name
-    return name
+    return recipe.part(name)
 
 
 def work_root(recipe: ReleaseRecipe) -> Path:

@@ -34,19 +34,28 @@ class ServeConfig:
             raise HubtoolsError(f"unknown backend {self.backend!r}: expected one of {', '.join(BACKENDS)}")
 
 
-def _truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+def _flag(name: str, value: str | None) -> bool:
+    """A yes/no variable; anything else is a typo that would silently mean "no"."""
+    word = (value or "").strip().lower()
+    if word in {"1", "true", "yes", "on"}:
+        return True
+    if word in {"", "0", "false", "no", "off"}:
+        return False
+    raise HubtoolsError(f"{name}: expected true or false, got {value!r}")
 
 
 def load_serve_config(app_dir: Path | None = None, environ: dict[str, str] | None = None) -> ServeConfig:
     """Read the Space variables from the environment, falling back to `space_variables.json` in `app_dir`."""
     env = dict(os.environ if environ is None else environ)
     file_vars: dict[str, str] = {}
-    if app_dir is not None and (app_dir / VARIABLES_FILE).is_file():
+    variables = Path(app_dir) / VARIABLES_FILE if app_dir is not None else None
+    if variables is not None and variables.is_file():
         try:
-            file_vars = json.loads((app_dir / VARIABLES_FILE).read_text())
+            file_vars = json.loads(variables.read_text(encoding="utf-8"))
         except ValueError as error:
-            raise HubtoolsError(f"{VARIABLES_FILE} is not valid JSON: {error}") from error
+            raise HubtoolsError(f"{variables}: not valid JSON: {error}") from None
+        if not isinstance(file_vars, dict):
+            raise HubtoolsError(f"{variables}: expected a JSON object of variable names and values")
 
     def get(name: str) -> str | None:
         value = env.get(name) or file_vars.get(name)
@@ -56,6 +65,6 @@ def load_serve_config(app_dir: Path | None = None, environ: dict[str, str] | Non
         model_repo=get("MODEL_REPO"),
         model_revision=get("MODEL_REVISION"),
         backend=get("SERVE_BACKEND") or "auto",
-        show_checkpoints=_truthy(get("SHOW_CHECKPOINTS")),
+        show_checkpoints=_flag("SHOW_CHECKPOINTS", get("SHOW_CHECKPOINTS")),
         checkpoints_branch=get("CHECKPOINTS_BRANCH") or "checkpoints",
     )

@@ -15,6 +15,7 @@ from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, Pretra
 from hubtools.errors import HubtoolsError
 from hubtools.train.attention import register_packed_attention
 from hubtools.train.chat_template import ensure_chat_template, template_texts
+from hubtools.train.model_config import max_positions
 from hubtools.train.recipe import BaseModelSource, LoraSettings, TrainingSettings, TrainRecipe
 from hubtools.train.sources import resolve_revision
 from hubtools.train.tokenizer import gpt2_tokenizer, train_bpe_tokenizer
@@ -30,15 +31,6 @@ class StartingPoint:
     model: PreTrainedModel
     tokenizer: Any
     record: dict[str, Any]
-
-
-def max_positions(config: PretrainedConfig) -> int | None:
-    """How many positions the model can attend over (GPT-2's n_positions, OPT's max_position_embeddings)."""
-    for name in ("max_position_embeddings", "n_positions", "n_ctx"):
-        value = getattr(config, name, None)
-        if isinstance(value, int):
-            return value
-    return None
 
 
 def check_max_length(config: PretrainedConfig, max_length: int, what: str) -> None:

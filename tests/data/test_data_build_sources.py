@@ -107,6 +107,7 @@ def test_min_rows_says_how_much_is_enough(tmp_path):
 def test_min_rows_is_not_part_of_the_recipe_hash(tmp_path):
     from hubtools.recipes import recipe_hash
 
+    (tmp_path / "hh.jsonl").write_text(hh(0) + "\n")
     plain = load_data_recipe(recipe(tmp_path, source("hh", "hh-rlhf", "hh.jsonl")))
     gated = load_data_recipe(recipe(tmp_path, source("hh", "hh-rlhf", "hh.jsonl", "min_rows = 50")))
     assert gated.sources[0].min_rows == 50 and recipe_hash(gated) == recipe_hash(plain)

@@ -21,6 +21,7 @@ path = "chats.jsonl"
 def load(tmp_path, text: str) -> DataRecipe:
     path = tmp_path / "my-data.toml"
     path.write_text(text)
+    (tmp_path / "chats.jsonl").touch()
     return load_data_recipe(path)
 
 
@@ -59,17 +60,19 @@ def test_minimal_recipe_defaults_and_relative_paths(tmp_path):
 
 def test_unknown_fields_are_named(tmp_path):
     message = error_of(tmp_path, MINIMAL + "\n[dedup]\ntreshold = 0.9\n")
-    assert message.endswith("my-data.toml: field dedup.treshold: unknown field")
+    assert message.endswith("my-data.toml: dedup.treshold: unknown field")
     message = error_of(tmp_path, MINIMAL.replace('kind = "messages"', 'kind = "messages"\nweigth = 2'))
-    assert "field sources.0.weigth: unknown field" in message
+    assert "my-data.toml: sources[0].weigth: unknown field" in message
 
 
 def test_wrong_types_are_named(tmp_path):
-    assert "field seed: Input should be a valid integer" in error_of(tmp_path, 'seed = "x"\n' + MINIMAL)
+    assert "seed: Input should be a valid integer, unable to parse string as an integer (got 'x')" in error_of(
+        tmp_path, 'seed = "x"\n' + MINIMAL
+    )
     message = error_of(tmp_path, MINIMAL + "\n[selection]\nsize = -5\n")
-    assert "field selection.size: Input should be greater than 0" in message
+    assert message.endswith("my-data.toml: selection.size: Input should be greater than 0 (got -5)")
     message = error_of(tmp_path, MINIMAL.replace('"messages"', '"csv"'))
-    assert "field sources.0.kind: Input should be" in message
+    assert "sources[0].kind: Input should be" in message
 
 
 def test_cross_field_rules(tmp_path):
@@ -77,7 +80,7 @@ def test_cross_field_rules(tmp_path):
     assert "needs `revision`" in error_of(tmp_path, hub_without_revision)
     both = MINIMAL + 'hub = "someone/chats"\nrevision = "v1"\n'
     assert "either `path` or `hub`" in error_of(tmp_path, both)
-    assert "field splits: Value error, train + test must be 1" in error_of(
+    assert "splits.test: train + test must be 1, got 0.9 + 0.2" in error_of(
         tmp_path, MINIMAL + "\n[splits]\ntrain = 0.9\ntest = 0.2\n"
     )
     twice = MINIMAL + MINIMAL

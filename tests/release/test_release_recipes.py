@@ -22,5 +22,7 @@ def test_unknown_field_and_bad_repo_id_are_named(tmp_path):
     path.write_text('data = "demo"\ntrain = "demo"\nmodle = "x"\n[repos]\ndataset = "a/b/c"\nmodel = "m"\n')
     with pytest.raises(HubtoolsError) as error:
         load_release_recipe(path)
-    assert f"{path}: field modle: unknown field" in str(error.value)
-    assert "field repos.dataset" in str(error.value)
+    assert str(error.value) == (
+        f"{path}: repos.dataset: expected 'name' (published under the token's user) or 'namespace/name', "
+        "got 'a/b/c'; modle: unknown field"
+    )

@@ -61,7 +61,7 @@ def test_unknown_field_is_named(tmp_path):
     path = write(tmp_path, MINIMAL.replace("max_steps = 3", "max_stpes = 3\nmax_steps = 3"))
     with pytest.raises(HubtoolsError) as error:
         load_train_recipe(path)
-    assert str(error.value) == f"{path}: field training.max_stpes: unknown field"
+    assert str(error.value) == f"{path}: training.max_stpes: unknown field"
 
 
 @pytest.mark.parametrize(
@@ -74,7 +74,7 @@ def test_unknown_field_is_named(tmp_path):
             ),
             "give exactly one of repo_id, path, config",
         ),
-        (MINIMAL + "[lora]\nenabled = true\n", "lora.enabled needs pretrained weights"),
+        (MINIMAL + "[lora]\nenabled = true\n", "lora.enabled: needs pretrained weights"),
     ],
 )
 def test_inconsistent_recipes_are_explained(tmp_path, text, message):
@@ -86,8 +86,13 @@ def test_overrides_are_validated_like_the_file():
     recipe = load_train_recipe("demo", ["training.max_steps=5", "training.learning_rate=3e-4", "lora.r=4"])
     assert (recipe.training.max_steps, recipe.training.learning_rate, recipe.lora.r) == (5, 3e-4, 4)
     assert recipe.base_model == load_train_recipe("demo").base_model
-    with pytest.raises(HubtoolsError, match="field training.nope: unknown field"):
+    with pytest.raises(HubtoolsError, match="training.nope: unknown field"):
         load_train_recipe("demo", ["training.nope=1"])
+    with pytest.raises(HubtoolsError) as error:
+        load_train_recipe("demo", ["training.max_steps=0"])
+    assert str(error.value).endswith(
+        "demo.toml (with --set): training.max_steps: Input should be greater than 0 (got 0)"
+    )
     with pytest.raises(HubtoolsError, match="expected KEY=VALUE"):
         load_train_recipe("demo", ["training.max_steps"])
 
@@ -110,7 +115,7 @@ def test_cli_error_is_one_line_and_exits_nonzero(tmp_path, capsys):
     path = write(tmp_path, MINIMAL.replace("[training]", "[training]\nbogus = 1"))
     assert main(["train", str(path), "--out", str(tmp_path / "out")]) == 1
     err = capsys.readouterr().err
-    assert err == f"hubtools: error: {path}: field training.bogus: unknown field\n"
+    assert err == f"hubtools: error: {path}: training.bogus: unknown field\n"
     assert not (tmp_path / "out").exists()
 
 

@@ -1,0 +1,157 @@
+"""`release --dry-run` runs the recipe checks: a bad field, a missing or unparseable data source each exit 1
+with one line naming the file (and field); a good recipe lists rows and rejected lines per source. Nothing
+trains: the checks run before any stage."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hubtools.cli import main
+
+TINY_TRAIN = Path(__file__).parent / "fixtures" / "tiny-train.toml"
+GOOD = {"messages": [{"role": "user", "content": "hi there"}, {"role": "assistant", "content": "hello, friend"}]}
+CAI_DUMP = {"info": {"character": {"name": "Nova"}}, "histories": {"histories": [{"msgs": []}]}}
+
+
+@pytest.fixture
+def release_dir(tmp_path: Path) -> Path:
+    """A release of a one-source data recipe (two good lines, one broken) and the tiny test model."""
+    (tmp_path / "chats.jsonl").write_text(json.dumps(GOOD) + "\n{broken\n" + json.dumps(GOOD) + "\n")
+    (tmp_path / "data.toml").write_text('[[sources]]\nname = "mine"\nkind = "messages"\npath = "chats.jsonl"\n')
+    (tmp_path / "train.toml").write_text(TINY_TRAIN.read_text())
+    (tmp_path / "release.toml").write_text(
+        'data = "data.toml"\ntrain = "train.toml"\n[repos]\ndataset = "dry-chats"\nmodel = "dry-model"\n'
+    )
+    return tmp_path
+
+
+def dry_run(release_dir: Path, capsys) -> tuple[int, str, str]:
+    code = main(["release", str(release_dir / "release.toml"), "--version", "v0.0.1", "--dry-run"])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_good_recipe_reports_rows_and_rejected_lines_per_source(release_dir, capsys):
+    code, out, err = dry_run(release_dir, capsys)
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert (
+        f"  source   [checked]  mine (messages): 1 file, 2 rows, 1 lines rejected  →  {release_dir}/chats.jsonl"
+        in lines
+    )
+    assert any(line.startswith("  dataset  [to do]") for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "message"),
+    [
+        (
+            "train.toml",
+            "learning_rate = 1e-3",
+            "learning_rate = inf",
+            "{dir}/train.toml: training.learning_rate: Input should be a finite number (got inf)",
+        ),
+        (
+            "train.toml",
+            "n_layer = 1",
+            "n_layer = 0",
+            "{dir}/train.toml: base_model.config.n_layer: expected a whole number of at least 1, got 0",
+        ),
+        (
+            "data.toml",
+            'path = "chats.jsonl"',
+            'path = "chats.jsonl"\nweight = nan',
+            "{dir}/data.toml: sources[0].weight: Input should be a finite number (got nan)",
+        ),
+        (
+            "release.toml",
+            'model = "dry-model"',
+            'model = "dry-model"\n[eval]\nmax_samples = 0',
+            "{dir}/release.toml: eval.max_samples: Input should be greater than 0 (got 0)",
+        ),
+        (
+            "release.toml",
+            'data = "data.toml"',
+            'data = "gone.toml"',
+            "{dir}/release.toml: data: recipe file not found: {dir}/gone.toml",
+        ),
+        (
+            "data.toml",
+            'path = "chats.jsonl"',
+            'path = "gone.jsonl"',
+            "{dir}/data.toml: sources[0].path: no such file or folder: {dir}/gone.jsonl",
+        ),
+    ],
+    ids=[
+        "inf-learning-rate",
+        "zero-layers",
+        "nan-weight",
+        "zero-eval-samples",
+        "missing-data-recipe",
+        "missing-source",
+    ],
+)
+def test_bad_recipe_exits_1_with_one_line(release_dir, capsys, file, old, new, message):
+    path = release_dir / file
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new))
+    code, out, err = dry_run(release_dir, capsys)
+    assert (code, out) == (1, "")
+    assert err == f"hubtools: error: {message.format(dir=release_dir)}\n"
+
+
+def test_source_of_another_kind_fails_with_the_count_of_rejected_lines(release_dir, capsys):
+    (release_dir / "dump.json").write_text(json.dumps(CAI_DUMP, indent=1))
+    data = release_dir / "data.toml"
+    data.write_text(data.read_text() + '\n[[sources]]\nname = "wrong"\nkind = "hh-rlhf"\npath = "dump.json"\n')
+    code, out, err = dry_run(release_dir, capsys)
+    assert (code, out) == (1, "")
+    lines = len(json.dumps(CAI_DUMP, indent=1).splitlines())
+    assert err.startswith(
+        f"hubtools: error: {data}: sources[1] (wrong): {release_dir}/dump.json parses as 0 hh-rlhf conversation(s), "
+        f"fewer than min_rows = 1; {lines} lines rejected (first: dump.json:1: "
+    )
+    assert err.count("\n") == 1
+
+
+def test_min_rows_is_checked_before_anything_is_built(release_dir, capsys):
+    data = release_dir / "data.toml"
+    text = data.read_text()
+    assert "[[sources]]" in text
+    data.write_text(text.replace("[[sources]]", "[[sources]]\nmin_rows = 1000000", 1))
+    code, out, err = dry_run(release_dir, capsys)
+    assert (code, out) == (1, "")
+    assert "fewer than min_rows = 1000000" in err and err.count("\n") == 1
+
+
+def test_folder_without_files_of_the_kind_fails(release_dir, capsys):
+    (release_dir / "empty").mkdir()
+    data = release_dir / "data.toml"
+    data.write_text(data.read_text().replace('path = "chats.jsonl"', 'path = "empty"'))
+    code, _, err = dry_run(release_dir, capsys)
+    assert code == 1
+    wanted = "no messages files (*.jsonl, *.jsonl.gz)"
+    assert err == f"hubtools: error: {data}: sources[0].path: {wanted} under {release_dir}/empty\n"
+
+
+def test_splits_the_release_reads_must_be_built(release_dir, capsys):
+    release = release_dir / "release.toml"
+    release.write_text(release.read_text() + '[eval]\nsplit = "validation"\n')
+    code, _, err = dry_run(release_dir, capsys)
+    assert code == 1
+    assert err == (
+        f"hubtools: error: {release}: eval.split: data recipe 'data' builds no 'validation' split; "
+        "it builds: train, test\n"
+    )
+    release.write_text(release.read_text().replace('split = "validation"', 'split = "train"'))
+    data = release_dir / "data.toml"
+    data.write_text(data.read_text() + "[splits]\ntrain = 1.0\ntest = 0.0\n")
+    code, _, err = dry_run(release_dir, capsys)
+    assert code == 1
+    assert err == (
+        f"hubtools: error: {release_dir / 'train.toml'}: dataset.eval_split: data recipe 'data' builds no 'test' "
+        "split (its splits.test is 0); it builds: train\n"
+    )
