@@ -58,7 +58,12 @@ def release(
 
     released = stages.released_manifest(api, parts.model_repo, version)
     if released is not None:
-        if (released.version, released.recipe_hash) != (version, digest):
+        if released.version != version:
+            raise HubtoolsError(
+                f"tag {version} on {parts.model_repo} points at the release.json of {released.version}, not of "
+                f"{version}: delete that tag or release under another version"
+            )
+        if released.recipe_hash != digest:
             raise HubtoolsError(
                 f"{version} is already released on {parts.model_repo} from other recipes "
                 f"(recipe hash {released.recipe_hash}, now {digest}): publish under a new version"

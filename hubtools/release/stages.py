@@ -93,8 +93,9 @@ def check_tags_free(api: HfApi, parts: Parts, version: str) -> None:
             tags = {ref.name for ref in api.list_repo_refs(repo_id, repo_type=repo_type).tags}
             if version in tags:
                 raise HubtoolsError(
-                    f"tag {version} already exists on {repo_type} repo {repo_id}, and no release.json of this "
-                    f"release names it: delete that tag or release under another version"
+                    f"tag {version} already exists on {repo_type} repo {repo_id} and was not made by this release "
+                    f"(no release.json of {version} from these recipes names it): delete that tag or release under "
+                    "another version"
                 )
 
 
