@@ -40,9 +40,12 @@ def _crash(tmp_path: Path) -> BaseException:
 def test_one_line_and_the_traceback_in_a_log_without_the_token(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("HUBTOOLS_DEBUG", raising=False)
     argv = ["release", "demo", "--version", "v0.1.0", "--token", TOKEN]
-    assert report_unexpected(_crash(tmp_path), argv) == 1
+    error = _crash(tmp_path)
+    error.add_note("release stopped in stage train")
+    assert report_unexpected(error, argv) == 1
     err = capsys.readouterr().err
     assert len(err.splitlines()) == 1 and TOKEN not in err
+    assert "(release stopped in stage train)" in err
     match = LOG_LINE.match(err)
     assert match, err
     assert "`hubtools release demo --version v0.1.0 --token <redacted>`" in err and "RuntimeError" in err

@@ -41,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         result = args.func(args)
     except HubtoolsError as error:
-        print(f"hubtools: error: {error}", file=sys.stderr)
+        notes = "; ".join(getattr(error, "__notes__", ()))
+        print(f"hubtools: error: {error}" + (f" ({notes})" if notes else ""), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("hubtools: interrupted", file=sys.stderr)

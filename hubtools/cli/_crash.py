@@ -78,9 +78,12 @@ def _known_tokens(argv: Sequence[str]) -> set[str]:
 
 
 def _describe(error: BaseException) -> str:
+    """The exception's type and first line, then its notes (the CLI adds one saying where it stopped)."""
     message = str(error).strip().splitlines()
     text = f"{type(error).__name__}: {message[0]}" if message else type(error).__name__
-    return text if len(text) <= 300 else text[:299] + "…"
+    text = text if len(text) <= 300 else text[:299] + "…"
+    notes = "; ".join(getattr(error, "__notes__", ()))
+    return f"{text} ({notes})" if notes else text
 
 
 def _input_of(error: BaseException) -> str:
