@@ -91,8 +91,6 @@ def release(
     stages.check_tags_free(api, parts, version)
 
     dataset = run("dataset", lambda: stages.push_data(parts, version, progress=progress), parts.dataset_repo)
-    # Refuse a foreign dataset tag now rather than after training.
-    tags.check_tag(api, dataset.repo_id, "dataset", version, dataset.commit)
     train_recipe = stages.train_recipe_on(parts.train, dataset.repo_id, dataset.commit)
     work_dir = stages.work_root(recipe) / recipe_hash(train_recipe)
     model_dir = work_dir / "model"

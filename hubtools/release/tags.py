@@ -76,7 +76,7 @@ def prepared_release(api: HfApi, model_repo: str, version: str, digest: str) -> 
     return None
 
 
-def check_tag(api: HfApi, repo_id: str, repo_type: str, version: str, commit: str) -> bool:
+def _already_tagged(api: HfApi, repo_id: str, repo_type: str, version: str, commit: str) -> bool:
     """Whether `version` is already tagged on `commit` (an earlier run's tag); refuse a tag on any other commit."""
     tags = {ref.name: ref.target_commit for ref in api.list_repo_refs(repo_id, repo_type=repo_type).tags}
     if version not in tags:
@@ -98,7 +98,7 @@ def tag_release(api: HfApi, prepared: Prepared) -> str:
             raise HubtoolsError(
                 f"commit {commit[:12]} named in {MANIFEST_FILE} is gone from {repo_type} repo {repo_id}"
             )
-        if not check_tag(api, repo_id, repo_type, version, commit):
+        if not _already_tagged(api, repo_id, repo_type, version, commit):
             missing.append((repo_id, repo_type, commit))
     for repo_id, repo_type, commit in missing:
         api.create_tag(repo_id, tag=version, revision=commit, repo_type=repo_type)
