@@ -138,11 +138,17 @@ def test_failure_after_the_uploads_leaves_no_tag_and_resumes(first_release, hf_a
     """Everything is uploaded and verified, then the run fails before release.json: nothing is tagged."""
     from hubtools.release.run import release
 
+    # What a run killed while writing the serving copy leaves behind: its staging folder is never published.
+    leftover = first_release.work_dir / "model" / ".convert-killed" / "model.bin"
+    leftover.parent.mkdir(exist_ok=True)
+    leftover.write_bytes(b"half a model")
     with pytest.raises(HubtoolsError, match="injected"):
         release(RECIPE, "v0.3.0", on_stage=_fail_at(("tag", "start")), progress=False)
     assert all("v0.3.0" not in _tags(hf_api, repo_id, repo_type) for repo_id, repo_type in REPOS)
     uploaded = hf_api.repo_info(MODEL).sha
-    assert "release.json" not in hf_api.list_repo_files(MODEL, revision=uploaded)  # the model commit holds the model
+    published = hf_api.list_repo_files(MODEL, revision=uploaded)
+    assert "release.json" not in published  # the model commit holds the model
+    assert not any(name.startswith(".convert-") for name in published)
 
     before = _history(hf_api)
     result = release(RECIPE, "v0.3.0", progress=False)
