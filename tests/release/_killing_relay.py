@@ -8,8 +8,7 @@ out but before the answer gets back (the nastiest moment: the Hub has the change
 from __future__ import annotations
 
 import http.client
-import os
-import signal
+import subprocess
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -21,12 +20,12 @@ _HOP_BY_HOP = {"connection", "keep-alive", "transfer-encoding", "proxy-connectio
 
 
 class KillingRelay:
-    """`url` relays to `upstream`; `arm(pid, rule)` kills `pid` at the first request the rule picks."""
+    """`url` relays to `upstream`; `arm(process, rule)` kills `process` at the first request the rule picks."""
 
     def __init__(self, upstream: str) -> None:
         self.upstream = urlsplit(upstream)
         self._lock = threading.Lock()
-        self._armed: tuple[int, Rule] | None = None
+        self._armed: tuple[subprocess.Popen, Rule] | None = None
         self.killed_at: str | None = None
         relay = self
 
@@ -47,9 +46,13 @@ class KillingRelay:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
-    def arm(self, pid: int, rule: Rule) -> None:
+    def arm(self, process: subprocess.Popen, rule: Rule) -> None:
         with self._lock:
-            self._armed, self.killed_at = (pid, rule), None
+            self._armed, self.killed_at = (process, rule), None
+
+    def disarm(self) -> None:
+        with self._lock:
+            self._armed = None
 
     def close(self) -> None:
         self._server.shutdown()
@@ -66,9 +69,9 @@ class KillingRelay:
 
     def _kill(self) -> None:
         with self._lock:
-            pid, _ = self._armed
+            process, _ = self._armed
             self._armed = None
-        os.kill(pid, signal.SIGKILL)
+        process.kill()  # SIGKILL; Popen never signals a process it has already reaped
 
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         body = _read_body(handler)

@@ -55,8 +55,12 @@ def _run(relay: KillingRelay, recipe: Path, rule=None) -> tuple[int, str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [source, os.environ.get("PYTHONPATH")]))}
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     if rule is not None:
-        relay.arm(process.pid, rule)
-    out, err = process.communicate(timeout=600)
+        relay.arm(process, rule)
+    try:
+        out, err = process.communicate(timeout=600)
+    finally:
+        relay.disarm()
+        process.kill()
     return process.returncode, out + err
 
 
