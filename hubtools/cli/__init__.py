@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from hubtools import __version__
@@ -34,14 +35,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    """Run one command: a user error is one line, and so is a bug (its traceback goes to a log file)."""
+    argv = sys.argv[1:] if argv is None else argv
     try:
+        args = build_parser().parse_args(argv)
         result = args.func(args)
     except HubtoolsError as error:
-        print(f"hubtools: error: {error}", file=sys.stderr)
+        notes = "; ".join(getattr(error, "__notes__", ()))
+        print(f"hubtools: error: {error}" + (f" ({notes})" if notes else ""), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("hubtools: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `hubtools … | head` closed our stdout: not an error worth a word
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except Exception as error:
+        from hubtools.cli._crash import report_unexpected
+
+        return report_unexpected(error, argv)
     return int(result or 0)

@@ -50,7 +50,13 @@ def run(args: argparse.Namespace) -> int:
         from hubtools.release.run import STAGES, release
 
         started = time.monotonic()
-        result = release(args.recipe, args.version, on_stage=_StageLog(len(STAGES), STAGES))
+        stage_log = _StageLog(len(STAGES), STAGES)
+        try:
+            result = release(args.recipe, args.version, on_stage=stage_log)
+        except Exception as error:
+            if stage_log.current:
+                error.add_note(f"release stopped in stage {stage_log.current}; the same command continues from there")
+            raise
         manifest = result.manifest
         _summary(manifest, target, args, changed=result.changed, seconds=time.monotonic() - started)
         if args.json:
@@ -80,8 +86,10 @@ class _StageLog:
 
     def __init__(self, total: int, order: tuple[str, ...]) -> None:
         self.total, self.order = total, order
+        self.current: str | None = None  # the stage started and not yet done
 
     def __call__(self, stage: str, event: str, detail: str) -> None:
+        self.current = stage if event == "start" else None
         index = self.order.index(stage) + 1
         words = {"start": "…", "done": "done", "skip": "up to date"}[event]
         print(f"[{index}/{self.total}] {stage} {words}" + (f" ({detail})" if detail else ""), file=sys.stderr)

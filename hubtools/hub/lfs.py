@@ -25,6 +25,9 @@ from hubtools.hub._errors import HubError, bad_request
 LFS_THRESHOLD = 10 * 1024 * 1024
 POINTER_MAX_SIZE = 200
 _OID = re.compile(r"[0-9a-f]{64}")
+# An upload being received is `lfs/tmp/upload-<pid of the server process>-<random>`.
+_UPLOAD = re.compile(r"upload-([0-9]+)-")
+_UNNAMED_UPLOAD_STALE_AFTER = 3600.0
 _POINTER = re.compile(rb"version https://git-lfs\.github\.com/spec/v1\noid sha256:([0-9a-f]{64})\nsize ([0-9]+)\n")
 
 # Stored as LFS whatever their size: the binary formats the Hub's default .gitattributes lists.
@@ -106,6 +109,16 @@ def upload_mode(path: str, size: int, sample: bytes, patterns: Iterable[str] = (
     return "lfs" if _looks_binary(sample, size) else "regular"
 
 
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except (ProcessLookupError, OverflowError):
+        return False
+    except PermissionError:
+        return True  # another user's process: assume it is busy
+    return True
+
+
 class LfsStore:
     """Content-addressed large-file storage under `root/lfs`, shared by all repos of one Hub."""
 
@@ -129,13 +142,32 @@ class LfsStore:
         stored = self.size(oid)
         return stored is not None and (size is None or stored == size)
 
+    def remove_stale_uploads(self) -> list[Path]:
+        """Delete half-received uploads whose server process is gone (killed mid-upload); return what went.
+
+        Another live server on the same root may be receiving into `lfs/tmp` right now: its files are kept.
+        """
+        removed = []
+        for path in self.tmp.glob("upload-*") if self.tmp.is_dir() else ():
+            match = _UPLOAD.match(path.name)
+            try:
+                if match and _process_alive(int(match.group(1))):
+                    continue
+                if not match and time.time() - path.stat().st_mtime < _UNNAMED_UPLOAD_STALE_AFTER:
+                    continue
+                path.unlink()
+            except FileNotFoundError:
+                continue  # finished (or cleaned) meanwhile
+            removed.append(path)
+        return removed
+
     def receive(self, oid: str, size: int, chunks: Iterable[bytes]) -> None:
         """Store an upload, hashing while writing; refuse (400) a body whose sha256 or size does not match."""
         target = self.path(oid)
         self.tmp.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
         received = 0
-        handle, tmp_name = tempfile.mkstemp(dir=self.tmp, prefix="upload-")
+        handle, tmp_name = tempfile.mkstemp(dir=self.tmp, prefix=f"upload-{os.getpid()}-")
         try:
             with os.fdopen(handle, "wb") as out:
                 for chunk in chunks:

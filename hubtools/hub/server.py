@@ -95,6 +95,7 @@ class HubServer:
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
         self.store = RepoStore(self.root)
+        self.store.lfs.remove_stale_uploads()  # left by a server killed mid-upload
         self.tokens = tuple(token for token in tokens if token)
         self.user = user
         self.log_requests = log_requests

@@ -1,9 +1,11 @@
 """`release`: dataset → train → eval → card → serving copy → model → Space → verify → tags, in one call.
 
-Atomic: version tags are created only once every artifact is uploaded and read back. Resumable: each stage
-is keyed by the content of its inputs and its output is kept under `$HUBTOOLS_HOME/releases/`, so a re-run
-continues from the first stage not done. Idempotent: a version already released with the same recipes
-returns its manifest at once, making no commit and uploading nothing.
+Atomic: version tags are created only once every artifact is uploaded and read back, and the model repo's tag,
+on the `release.json` commit, comes last: it is the commit point (see `hubtools.release.tags`). Resumable, even
+after a kill at any moment: each stage is keyed by the content of its inputs and its output is kept under
+`$HUBTOOLS_HOME/releases/`, so a re-run continues from the first stage not done; one killed while tagging finds
+its `release.json` on the Hub and only adds the missing tags. Idempotent: a version already released with the
+same recipes returns its manifest at once, making no commit and uploading nothing.
 
 `hub_target` must have been entered before calling (the HF libraries read the endpoint when imported).
 """
@@ -21,7 +23,7 @@ from typing import Any
 from hubtools import __version__
 from hubtools.errors import HubtoolsError
 from hubtools.recipes import recipe_hash
-from hubtools.release import stages
+from hubtools.release import stages, tags
 from hubtools.release.manifest import Manifest, RepoRef
 from hubtools.release.recipe import ReleaseRecipe, load_release_recipe
 
@@ -56,6 +58,11 @@ def release(
 
     released = stages.released_manifest(api, parts.model_repo, version)
     if released is not None:
+        if released.version != version:
+            raise HubtoolsError(
+                f"tag {version} on {parts.model_repo} points at the release.json of {released.version}, not of "
+                f"{version}: delete that tag or release under another version"
+            )
         if released.recipe_hash != digest:
             raise HubtoolsError(
                 f"{version} is already released on {parts.model_repo} from other recipes "
@@ -64,7 +71,6 @@ def release(
         for stage in STAGES:
             notify(stage, "skip", f"{version} already released")
         return ReleaseResult(released, changed=False, work_dir=stages.work_root(recipe))
-    stages.check_tags_free(api, parts, version)
 
     def run(stage: str, action: Callable[[], Any], detail: str = "") -> Any:
         notify(stage, "start", detail)
@@ -72,13 +78,25 @@ def release(
         notify(stage, "done", result if isinstance(result, str) else detail)
         return result
 
+    prepared = tags.prepared_release(api, parts.model_repo, version, digest)
+    if prepared is not None:  # an earlier run got as far as committing release.json: only tags may be missing
+        for stage in STAGES[:-1]:
+            notify(stage, "skip", f"done before {prepared.commit[:12]} (release.json)")
+        run("tag", lambda: tags.tag_release(api, prepared), version)
+        dataset = prepared.manifest.dataset
+        train_recipe = stages.train_recipe_on(parts.train, dataset.repo_id, dataset.commit)
+        return ReleaseResult(
+            prepared.manifest, changed=True, work_dir=stages.work_root(recipe) / recipe_hash(train_recipe)
+        )
+    stages.check_tags_free(api, parts, version)
+
     dataset = run("dataset", lambda: stages.push_data(parts, version, progress=progress), parts.dataset_repo)
     train_recipe = stages.train_recipe_on(parts.train, dataset.repo_id, dataset.commit)
     work_dir = stages.work_root(recipe) / recipe_hash(train_recipe)
     model_dir = work_dir / "model"
     previous = stages.previous_release(api, parts.model_repo, version, work_dir / "previous")
 
-    if (model_dir / stages.TRAIN_RECORD).is_file():
+    if stages.trained(model_dir):
         notify("train", "skip", f"trained earlier: {model_dir}")
     else:
         run("train", lambda: stages.train_model(api, train_recipe, model_dir, parts.model_repo), str(model_dir))
@@ -108,7 +126,7 @@ def release(
         recipe_hash=digest,
         hubtools_version=__version__,
     )
-    run("tag", lambda: stages.commit_manifest_and_tag(api, manifest), version)
+    run("tag", lambda: tags.tag_release(api, tags.commit_manifest(api, manifest)), version)
     shutil.rmtree(work_dir / "previous", ignore_errors=True)
     return ReleaseResult(manifest, changed=True, work_dir=work_dir)
 

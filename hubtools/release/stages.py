@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 TRAIN_RECORD = "hubtools_train.json"
 EVAL_RESULTS = "eval_results.json"
 EVAL_KEY = ".hubtools_eval_key"
-# Never published: local checkpoints (they go to the `checkpoints` branch while training) and stage keys.
-NOT_PUBLISHED = ["checkpoints/**", EVAL_KEY]
+# Never published: local checkpoints (they go to the `checkpoints` branch while training), and hidden files: stage
+# keys and what a killed run left half-made (the serving conversion's `.convert-*` staging folder).
+NOT_PUBLISHED = ["checkpoints/**", ".*"]
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,20 @@ def check_tags_free(api: HfApi, parts: Parts, version: str) -> None:
         if repo_id and api.repo_exists(repo_id, repo_type=repo_type):
             tags = {ref.name for ref in api.list_repo_refs(repo_id, repo_type=repo_type).tags}
             if version in tags:
-                raise HubtoolsError(f"tag {version} already exists on {repo_type} repo {repo_id} without a release")
+                raise HubtoolsError(
+                    f"tag {version} already exists on {repo_type} repo {repo_id} and was not made by this release "
+                    f"(no release.json of {version} from these recipes names it): delete that tag or release under "
+                    "another version"
+                )
+
+
+def trained(model_dir: Path) -> bool:
+    """Whether training finished here: its record, written last, is complete (a kill may cut it mid-write)."""
+    try:
+        json.loads((model_dir / TRAIN_RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return True
 
 
 def push_data(parts: Parts, version: str, *, progress: bool) -> PushedDataset:
@@ -201,12 +215,17 @@ def serving_copy(model_dir: Path) -> str:
 
 
 def upload_model(api: HfApi, model_dir: Path, model_repo: str, version: str) -> str:
-    """Upload the model folder; unchanged files are skipped, and no change at all makes no commit."""
+    """Upload the model folder; unchanged files are skipped, and no change at all makes no commit.
+
+    An earlier release's `release.json` is removed in the same commit: the model commit holds the model only, and
+    one left on top by a run killed before its tags can never pass for this release's model commit.
+    """
     api.create_repo(model_repo, exist_ok=True)
     info = api.upload_folder(
         folder_path=model_dir,
         repo_id=model_repo,
         ignore_patterns=NOT_PUBLISHED,
+        delete_patterns=[MANIFEST_FILE],
         commit_message=f"Release {version}: model, card and evaluation",
     )
     return info.oid
@@ -261,31 +280,3 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def commit_manifest_and_tag(api: HfApi, manifest: Manifest) -> str:
-    """Commit `release.json`, then tag dataset, Space and model; the model tag last marks the release done."""
-    info = api.upload_file(
-        path_or_fileobj=(manifest.to_json() + "\n").encode(),
-        path_in_repo=MANIFEST_FILE,
-        repo_id=manifest.model.repo_id,
-        commit_message=f"Release {manifest.version}: manifest",
-    )
-    targets = [(manifest.dataset.repo_id, "dataset", manifest.dataset.commit)]
-    if manifest.space is not None:
-        targets.append((manifest.space.repo_id, "space", manifest.space.commit))
-    targets.append((manifest.model.repo_id, "model", info.oid))
-    for repo_id, repo_type, commit in targets:
-        _tag(api, repo_id, repo_type, commit, manifest.version)
-    return manifest.version
-
-
-def _tag(api: HfApi, repo_id: str, repo_type: str, commit: str, version: str) -> None:
-    """Create the tag; one left by an interrupted run on the same commit is fine, elsewhere is an error."""
-    tags = {ref.name: ref.target_commit for ref in api.list_repo_refs(repo_id, repo_type=repo_type).tags}
-    if version not in tags:
-        api.create_tag(repo_id, tag=version, revision=commit, repo_type=repo_type)
-    elif tags[version] != commit:
-        raise HubtoolsError(
-            f"tag {version} on {repo_type} repo {repo_id} points at {tags[version][:12]}, not {commit[:12]}"
-        )

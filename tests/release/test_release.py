@@ -88,24 +88,93 @@ def test_second_run_makes_no_commit(first_release, hf_api, capsys):
     assert _history(hf_api) == before
 
 
-def test_failed_release_leaves_no_tag_and_resumes(first_release, hf_api):
+def _recipe_training(tmp_path: Path, max_steps: int) -> Path:
+    """The test release recipe with its own train recipe: a model no other test has trained."""
+    train = tmp_path / "tiny-train.toml"
+    train.write_text(
+        (RECIPE.parent / "tiny-train.toml").read_text().replace("max_steps = 4", f"max_steps = {max_steps}")
+    )
+    recipe = tmp_path / "tiny-release.toml"
+    recipe.write_text(RECIPE.read_text())
+    return recipe
+
+
+def _fail_at(when: tuple[str, str]):
+    def callback(stage: str, event: str, detail: str) -> None:
+        if (stage, event) == when:
+            raise HubtoolsError(f"injected failure at {stage} {event}")
+
+    return callback
+
+
+def test_failed_release_leaves_no_tag_and_resumes(first_release, hf_api, tmp_path):
+    from hubtools.hub.target import hubtools_home
     from hubtools.release.run import release
 
-    def fail_in_eval(stage: str, event: str, detail: str) -> None:
-        if (stage, event) == ("eval", "start"):
-            raise HubtoolsError("injected failure in the eval stage")
-
+    recipe = _recipe_training(tmp_path, max_steps=3)
+    releases = hubtools_home() / "releases" / "tiny-release"
+    trained_before = set(releases.glob("*/model/hubtools_train.json"))
+    seen = []
     with pytest.raises(HubtoolsError, match="injected"):
-        release(RECIPE, "v0.2.0", on_stage=fail_in_eval, progress=False)
+        release(
+            recipe, "v0.2.0", on_stage=lambda *event: (seen.append(event[:2]), _fail_at(("eval", "start"))(*event))
+        )
+    assert ("train", "done") in seen  # this attempt trained a model of its own, then failed
     assert all("v0.2.0" not in _tags(hf_api, repo_id, repo_type) for repo_id, repo_type in REPOS)
+    [trained] = set(releases.glob("*/model/hubtools_train.json")) - trained_before
 
     seen = []
-    result = release(RECIPE, "v0.2.0", on_stage=lambda *event: seen.append(event[:2]), progress=False)
-    assert ("train", "skip") in seen  # the model trained for v0.2.0's first attempt is reused
+    result = release(recipe, "v0.2.0", on_stage=lambda *event: seen.append(event[:2]), progress=False)
+    assert ("train", "skip") in seen and ("train", "start") not in seen  # the failed attempt's model is reused
+    assert result.work_dir / "model" / "hubtools_train.json" == trained
+    assert json.loads(trained.read_text())["steps"] == 3
     assert all("v0.2.0" in _tags(hf_api, repo_id, repo_type) for repo_id, repo_type in REPOS)
     assert result.manifest.dataset.commit == first_release.manifest.dataset.commit  # same data, no new commit
     card = Path(hf_api.hf_hub_download(MODEL, "README.md", revision="v0.2.0")).read_text()
     assert "v0.1.0" in card  # compared with the previous release
+
+
+def test_failure_after_the_uploads_leaves_no_tag_and_resumes(first_release, hf_api):
+    """Everything is uploaded and verified, then the run fails before release.json: nothing is tagged."""
+    from hubtools.release.run import release
+
+    # What a run killed while writing the serving copy leaves behind: its staging folder is never published.
+    leftover = first_release.work_dir / "model" / ".convert-killed" / "model.bin"
+    leftover.parent.mkdir(exist_ok=True)
+    leftover.write_bytes(b"half a model")
+    with pytest.raises(HubtoolsError, match="injected"):
+        release(RECIPE, "v0.3.0", on_stage=_fail_at(("tag", "start")), progress=False)
+    assert all("v0.3.0" not in _tags(hf_api, repo_id, repo_type) for repo_id, repo_type in REPOS)
+    uploaded = hf_api.repo_info(MODEL).sha
+    published = hf_api.list_repo_files(MODEL, revision=uploaded)
+    assert "release.json" not in published  # the model commit holds the model
+    assert not any(name.startswith(".convert-") for name in published)
+
+    before = _history(hf_api)
+    result = release(RECIPE, "v0.3.0", progress=False)
+    assert result.manifest.model.commit == uploaded  # nothing uploaded twice
+    assert result.manifest.space.commit == before[(SPACE, "refs/heads/main")]
+    assert hf_api.list_repo_commits(MODEL)[1].commit_id == uploaded  # only release.json was added on top
+    assert all(_tags(hf_api, repo_id, repo_type)["v0.3.0"] for repo_id, repo_type in REPOS)
+
+
+def test_foreign_tags_are_refused_before_any_work(first_release, hf_api):
+    """A tag this release did not make, on any repo, stops it before training (nothing tagged)."""
+    from hubtools.release.run import release
+
+    initial = hf_api.list_repo_commits(DATASET, repo_type="dataset")[-1].commit_id
+    seen = []
+    for repo_id, repo_type in REPOS:
+        seen.clear()
+        revision = initial if repo_type == "dataset" else None
+        hf_api.create_tag(repo_id, tag="v0.9.0", revision=revision, repo_type=repo_type)
+        try:
+            with pytest.raises(HubtoolsError, match=f"v0.9.0.*{repo_id}"):
+                release(RECIPE, "v0.9.0", on_stage=lambda *event: seen.append(event[:2]), progress=False)
+        finally:
+            hf_api.delete_tag(repo_id, tag="v0.9.0", repo_type=repo_type)
+        assert ("train", "start") not in seen and ("train", "skip") not in seen
+        assert all("v0.9.0" not in _tags(hf_api, other, kind) for other, kind in REPOS)
 
 
 def test_version_already_released_from_other_recipes_is_refused(first_release, tmp_path):
