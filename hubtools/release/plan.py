@@ -9,6 +9,7 @@ from hubtools.errors import HubtoolsError
 from hubtools.recipes import recipe_hash, recipe_path
 from hubtools.release import stages
 from hubtools.release.recipe import ReleaseRecipe, load_release_recipe
+from hubtools.release.tags import missing_tags, prepared_release
 
 
 @dataclass(frozen=True)
@@ -30,9 +31,15 @@ def plan_release(recipe: str | Path | ReleaseRecipe, version: str) -> list[PlanS
     api = HfApi()
     parts = stages.load_parts(recipe, api)
     checked = _check_inputs(recipe, parts)
+    digest = release_hash(recipe, parts)
     released = stages.released_manifest(api, parts.model_repo, version)
-    if released is not None and released.recipe_hash == release_hash(recipe, parts):
+    if released is not None and released.recipe_hash == digest:
         return [PlanStep(stage, parts.model_repo, f"{version} already released", "up to date") for stage in STAGES]
+    prepared = prepared_release(api, parts.model_repo, version, digest)
+    if prepared is not None:  # an interrupted run of this release: only its missing tags are left
+        missing = ", ".join(repo_id for repo_id, _, _ in missing_tags(api, prepared))
+        action = f"release.json of {version} is committed; tag {version} on {missing}"
+        return [*checked, PlanStep("tag", missing, action, "to do")]
     stages.check_tags_free(api, parts, version)
 
     dataset_commit = _current_dataset_commit(api, parts)

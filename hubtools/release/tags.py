@@ -89,8 +89,8 @@ def _already_tagged(api: HfApi, repo_id: str, repo_type: str, version: str, comm
     return True
 
 
-def tag_release(api: HfApi, prepared: Prepared) -> str:
-    """Check every tag first, then create the missing ones in order; the model's tag last marks the release done."""
+def missing_tags(api: HfApi, prepared: Prepared) -> list[tuple[str, str, str]]:
+    """The (repo id, repo type, commit) still to tag, in order; refuses a gone commit or a tag on another commit."""
     version = prepared.manifest.version
     missing = []
     for repo_id, repo_type, commit in prepared.targets():
@@ -100,6 +100,12 @@ def tag_release(api: HfApi, prepared: Prepared) -> str:
             )
         if not _already_tagged(api, repo_id, repo_type, version, commit):
             missing.append((repo_id, repo_type, commit))
-    for repo_id, repo_type, commit in missing:
+    return missing
+
+
+def tag_release(api: HfApi, prepared: Prepared) -> str:
+    """Check every tag first, then create the missing ones in order; the model's tag last marks the release done."""
+    version = prepared.manifest.version
+    for repo_id, repo_type, commit in missing_tags(api, prepared):
         api.create_tag(repo_id, tag=version, revision=commit, repo_type=repo_type)
     return version

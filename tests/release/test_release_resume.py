@@ -124,6 +124,12 @@ def test_killed_at_every_boundary_resumes_and_finishes(relay, names, hf_api, cap
     assert _all_tags(hf_api, repos) == {"dataset": True, "model": False, "space": True}
     assert "release.json" in log and "[2/9] train up to date" in log
 
+    # The dry run reads the same state from the Hub: only the model's tag is left to make.
+    capsys.readouterr()
+    assert main(["release", str(recipe), "--version", VERSION, "--dry-run", "--json"]) == 0
+    step = json.loads(capsys.readouterr().out.splitlines()[-1])[-1]
+    assert (step["stage"], step["target"], step["state"]) == ("tag", repos["model"], "to do")
+
     # A tag moved by someone else is refused, and nothing is tagged.
     space_tag = _tags(hf_api, repos["space"], "space")[VERSION]
     hf_api.delete_tag(repos["space"], tag=VERSION, repo_type="space")
