@@ -28,8 +28,8 @@ def latest_local_checkpoint(work_dir: Path) -> Path | None:
     return max(complete, key=checkpoint_step, default=None)
 
 
-def hub_checkpoint_step(repo_id: str) -> int | None:
-    """The step of the checkpoint on the repo's `checkpoints` branch, or None if there is none yet."""
+def hub_checkpoint_state(repo_id: str) -> dict | None:
+    """The trainer state of the checkpoint on the repo's `checkpoints` branch, or None if there is none yet."""
     from huggingface_hub import hf_hub_download
     from huggingface_hub.errors import EntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError
 
@@ -37,7 +37,16 @@ def hub_checkpoint_step(repo_id: str) -> int | None:
         path = hf_hub_download(repo_id, f"{HUB_CHECKPOINT_DIR}/{STATE_FILE}", revision=CHECKPOINT_BRANCH)
     except (EntryNotFoundError, RepositoryNotFoundError, RevisionNotFoundError):
         return None
-    return int(json.loads(Path(path).read_text(encoding="utf-8"))["global_step"])
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def same_run(earlier: dict, later: dict) -> bool:
+    """Whether `later` continues the run `earlier` was saved from: their logs agree on every step both reached.
+    The `checkpoints` branch is shared by every run pushing to the repo (each release of a model), so a Hub
+    checkpoint further ahead may belong to another run entirely."""
+    step = earlier["global_step"]
+    before = [entry for entry in later.get("log_history", []) if entry.get("step", 0) <= step]
+    return before == earlier.get("log_history", [])
 
 
 def download_hub_checkpoint(repo_id: str, work_dir: Path) -> Path:
@@ -58,11 +67,17 @@ def download_hub_checkpoint(repo_id: str, work_dir: Path) -> Path:
 
 
 def find_resume_checkpoint(work_dir: Path, repo_id: str | None) -> Path | None:
-    """The newest checkpoint, local or on the Hub (downloaded when the Hub one is ahead)."""
+    """The newest checkpoint of this run, local or on the Hub (downloaded when the Hub one is ahead of the local
+    one and continues it; without a local checkpoint, the Hub's is taken as the one to resume)."""
     local = latest_local_checkpoint(work_dir)
-    local_step = checkpoint_step(local) if local else -1
-    if repo_id is not None:
-        remote_step = hub_checkpoint_step(repo_id)
-        if remote_step is not None and remote_step > local_step:
-            return download_hub_checkpoint(repo_id, work_dir)
+    if repo_id is None:
+        return local
+    remote = hub_checkpoint_state(repo_id)
+    if remote is None:
+        return local
+    if local is None:
+        return download_hub_checkpoint(repo_id, work_dir)
+    state = json.loads((local / STATE_FILE).read_text(encoding="utf-8"))
+    if remote["global_step"] > state["global_step"] and same_run(state, remote):
+        return download_hub_checkpoint(repo_id, work_dir)
     return local

@@ -123,3 +123,31 @@ def test_dataset_without_messages_column_is_rejected(api, make_recipe, hub_model
     recipe = make_recipe(dataset={"repo_id": repo_id, "revision": sha, "path": None})
     with pytest.raises(HubtoolsError, match=r"has no 'messages' column in split 'train' \(columns: text\)"):
         train(recipe, out_dir=tmp_path / "model")
+
+
+def _state(step: int, losses: list[float]) -> dict:
+    return {"global_step": step, "log_history": [{"step": i + 1, "loss": loss} for i, loss in enumerate(losses)]}
+
+
+@pytest.mark.parametrize("continues", [True, False])
+def test_a_hub_checkpoint_ahead_is_taken_only_when_it_continues_the_local_run(api, tmp_path, continues):
+    """The `checkpoints` branch is shared by every release of a repo: another run's checkpoint, further ahead,
+    must not replace this run's local one (it would resume from other weights without a word)."""
+    from hubtools.train.checkpoints import CHECKPOINT_BRANCH, find_resume_checkpoint
+
+    repo_id = fresh("shared-checkpoints")
+    api.create_repo(repo_id)
+    api.create_branch(repo_id, branch=CHECKPOINT_BRANCH)
+    local = tmp_path / "checkpoint-2"
+    local.mkdir()
+    (local / "trainer_state.json").write_text(json.dumps(_state(2, [7.5, 7.1])))
+    remote = _state(4, [7.5, 7.1, 6.8, 6.5] if continues else [3.0, 2.9, 2.8, 2.7])
+    api.upload_file(
+        path_or_fileobj=json.dumps(remote).encode(),
+        path_in_repo="last-checkpoint/trainer_state.json",
+        repo_id=repo_id,
+        revision=CHECKPOINT_BRANCH,
+    )
+    chosen = find_resume_checkpoint(tmp_path, repo_id)
+    assert chosen.name == ("checkpoint-4" if continues else "checkpoint-2")
+    assert json.loads((chosen / "trainer_state.json").read_text())["global_step"] == (4 if continues else 2)
