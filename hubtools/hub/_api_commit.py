@@ -7,11 +7,12 @@ import binascii
 import json
 from typing import TYPE_CHECKING, Any
 
+from hubtools.hub._cards import parse_front_matter
 from hubtools.hub._errors import HubError, bad_request
-from hubtools.hub._http import BodyError, Request, Response, json_response, unquote
+from hubtools.hub._http import COMMIT_LIMIT, LIST_LIMIT, BodyError, Request, Response, json_response, unquote
 from hubtools.hub._names import check_path
 from hubtools.hub.lfs import Pointer, check_oid, lfs_patterns, upload_mode
-from hubtools.hub.storage import AddFile, AddLfsFile, DeleteFile, DeleteFolder, Operation, parse_front_matter
+from hubtools.hub.storage import AddFile, AddLfsFile, DeleteFile, DeleteFolder, Operation
 
 if TYPE_CHECKING:
     from hubtools.hub.server import HubServer
@@ -20,7 +21,7 @@ LFS_MEDIA_TYPE = "application/vnd.git-lfs+json"
 
 
 def validate_yaml(hub: HubServer, request: Request) -> Response:
-    body = request.json_object()
+    body = request.json_object(LIST_LIMIT)
     content = body.get("content")
     if not isinstance(content, str):
         raise bad_request("'content' must be a string")
@@ -42,7 +43,7 @@ def _decode_sample(value: object) -> bytes:
 def preupload(hub: HubServer, request: Request, url_type: str, namespace: str, name: str, rev: str) -> Response:
     repo = hub.repo_for_write(request, url_type, namespace, name)
     sha = repo.resolve(unquote(rev))
-    files = request.json_object().get("files")
+    files = request.json_object(LIST_LIMIT).get("files")
     if not isinstance(files, list) or not all(isinstance(item, dict) for item in files):
         raise bad_request("'files' must be a list of objects")
     snapshot = repo.tree(sha)
@@ -68,7 +69,7 @@ def preupload(hub: HubServer, request: Request, url_type: str, namespace: str, n
 
 def lfs_batch(hub: HubServer, request: Request, prefix: str | None, namespace: str, name: str) -> Response:
     repo = hub.repo_for_write(request, (prefix or "models"), namespace, name)
-    body = request.json_object()
+    body = request.json_object(LIST_LIMIT)
     if body.get("operation") != "upload":
         raise bad_request("Only the LFS 'upload' operation is supported; download files through /resolve")
     if body.get("hash_algo", "sha256") != "sha256":
@@ -98,7 +99,7 @@ def lfs_upload(hub: HubServer, request: Request, oid: str) -> Response:
     try:
         hub.store.lfs.receive(oid, size, request.iter_body())
     except BodyError as error:
-        raise bad_request(f"Malformed request body: {error}") from None
+        raise error.to_hub_error() from None
     return Response(200, {"Content-Type": "text/plain"}, b"")
 
 
@@ -164,7 +165,7 @@ def _operation(hub: HubServer, key: object, value: dict[str, Any], number: int) 
 
 def commit(hub: HubServer, request: Request, url_type: str, namespace: str, name: str, rev: str) -> Response:
     repo = hub.repo_for_write(request, url_type, namespace, name)
-    header, operations = _parse_ndjson(hub, request.body())
+    header, operations = _parse_ndjson(hub, request.body(COMMIT_LIMIT))
     summary, description = header.get("summary"), header.get("description") or ""
     parent = header.get("parentCommit")
     if not isinstance(summary, str) or not summary.strip() or not isinstance(description, str):
@@ -174,7 +175,7 @@ def commit(hub: HubServer, request: Request, url_type: str, namespace: str, name
     message = summary.strip() + (f"\n\n{description.strip()}" if description.strip() else "") + "\n"
     ref = repo.branch_ref(unquote(rev))
     create_pr = request.flag("create_pr")
-    sha, moved = repo.commit(ref, operations, message, hub.identity(), parent=parent, create_pr=create_pr)
+    sha, moved = repo.commit(ref, operations, message, hub.identity(request), parent=parent, create_pr=create_pr)
     pr_url = None
     if create_pr:
         pr_url = f"{request.base_url}/{repo.url_path}/discussions/{moved.rsplit('/', 1)[1]}"

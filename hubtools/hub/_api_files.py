@@ -40,6 +40,13 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, length
 
 
+def _cache_control(by_sha: bool, private: bool) -> str:
+    """Content named by its commit never changes; a private repo's content must stay out of shared caches."""
+    if not by_sha:
+        return "private, max-age=0, must-revalidate"
+    return "private, max-age=31536000, immutable" if private else "public, max-age=31536000, immutable"
+
+
 def resolve(
     hub: HubServer, request: Request, prefix: str | None, namespace: str, name: str, rev: str, path: str
 ) -> Response:
@@ -54,7 +61,7 @@ def resolve(
         "ETag": f'"{entry.oid}"',
         "Accept-Ranges": "bytes",
         "Content-Type": "application/octet-stream",
-        "Cache-Control": "private, max-age=0, must-revalidate" if len(unquote(rev)) != 40 else "public, immutable",
+        "Cache-Control": _cache_control(unquote(rev) == sha, repo.meta.private),
     }
     if entry.lfs is not None:
         headers["X-Linked-Etag"] = f'"{entry.lfs.oid}"'

@@ -46,6 +46,7 @@ def _base_env() -> dict[str, str]:
         GIT_CONFIG_GLOBAL=os.devnull,
         GIT_TERMINAL_PROMPT="0",
         GIT_OPTIONAL_LOCKS="0",
+        GIT_LITERAL_PATHSPECS="1",  # file names like `a*` or `:(x)` are names, never pathspec magic
         LC_ALL="C",
     )
     return env
@@ -106,6 +107,11 @@ class Git:
 
     def object_type(self, sha: str) -> str | None:
         result = self.run("cat-file", "-t", sha, check=False)
+        return result.stdout.decode().strip() if result.returncode == 0 else None
+
+    def resolve_commit(self, prefix: str) -> str | None:
+        """The one commit an abbreviated sha names, or None (unknown or ambiguous); `prefix` is validated hex."""
+        result = self.run("rev-parse", "--verify", "--quiet", f"{prefix}^{{commit}}", check=False)
         return result.stdout.decode().strip() if result.returncode == 0 else None
 
     def read_blob(self, sha: str) -> bytes:

@@ -11,7 +11,7 @@ before the client environment is configured and must not import any Hugging Face
 from __future__ import annotations
 
 import contextlib
-import hmac
+import ipaddress
 import re
 import socket
 import sys
@@ -19,6 +19,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -28,8 +29,9 @@ from hubtools.hub import _api_commit, _api_files, _api_repos
 from hubtools.hub._errors import HubError, repo_not_found, unauthorized
 from hubtools.hub._git import Identity
 from hubtools.hub._http import Request, Response, error_response, json_response, unquote
-from hubtools.hub._names import check_repo_id, is_valid_name, repo_type_from_url
+from hubtools.hub._names import check_repo_id, repo_type_from_url
 from hubtools.hub.storage import Repo, RepoStore
+from hubtools.hub.users import Accounts, User
 
 _S = r"([^/]+)"
 _T = r"(models|datasets|spaces)"
@@ -76,8 +78,10 @@ EXPECTED_404 = {"/api/agent-harnesses": "Agent harnesses are not available on th
 class HubServer:
     """A running embedded Hub: `url`, `root` and the `unknown_requests` it could not route ("METHOD /path").
 
-    `tree_page_size`, `tree_expand_page_size` and `commits_page_size` may be lowered (tests) to exercise
-    the clients' `Link: rel="next"` pagination.
+    Who may do what comes from `users` (see `hubtools.hub.users`), or from the `tokens`/`user` shorthand; with
+    neither, any non-empty token writes as `user`, which is only allowed on a loopback address unless
+    `insecure_open` says otherwise. `tree_page_size`, `tree_expand_page_size` and `commits_page_size` may be
+    lowered (tests) to exercise the clients' `Link: rel="next"` pagination.
     """
 
     def __init__(
@@ -88,20 +92,27 @@ class HubServer:
         port: int = 0,
         tokens: Sequence[str] = (),
         user: str = "local",
+        users: Accounts | None = None,
+        insecure_open: bool = False,
         log_requests: bool = False,
     ) -> None:
-        if not is_valid_name(user):
-            raise ValueError(f"invalid user name {user!r}: use letters, digits, '-', '_' or '.'")
+        self.accounts = users or Accounts.single(user, tokens)
+        if self.accounts.open and not insecure_open and not is_loopback(host):
+            raise ValueError(
+                f"refusing to serve on {host or 'all interfaces'} without tokens: anyone who can reach it could "
+                "write, delete and read private repos. Give --token-file, --token or --users (or --insecure-open "
+                "on a trusted network)"
+            )
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
         self.store = RepoStore(self.root)
-        self.tokens = tuple(token for token in tokens if token)
-        self.user = user
+        self.user = self.accounts.default_user
         self.log_requests = log_requests
         self.unknown_requests: list[str] = []
         self.tree_page_size = 1000
         self.tree_expand_page_size = 50
         self.commits_page_size = 50
+        self.limits = Limits()
         self._httpd = _ThreadingServer((host, port), _Handler, self)
         bound_host, bound_port = self._httpd.server_address[:2]
         url_host = "127.0.0.1" if bound_host == "0.0.0.0" else bound_host
@@ -126,37 +137,64 @@ class HubServer:
 
     # -- what handlers share ------------------------------------------------------------------------------------
 
-    def caller(self, request: Request) -> bool:
-        """True for an authenticated caller, False for an anonymous one; 401 for a token that is not accepted."""
+    def authenticate(self, request: Request) -> None:
+        """Set `request.user` from its bearer token (None: anonymous); 401 for a token that is not accepted."""
         token = request.token
         if token is None:
-            return False
-        if token and (not self.tokens or any(hmac.compare_digest(token, known) for known in self.tokens)):
-            return True
-        raise unauthorized("Invalid credentials in Authorization header")
+            request.user = None
+            return
+        user = self.accounts.authenticate(token) if token.isascii() else None
+        if user is None:
+            raise unauthorized("Invalid credentials in Authorization header")
+        request.user = user
 
-    def require_write(self, request: Request) -> None:
-        if not self.caller(request):
+    def caller(self, request: Request) -> User | None:
+        """The authenticated caller, or None for an anonymous one."""
+        return request.user
+
+    def require_user(self, request: Request) -> User:
+        if request.user is None:
             raise unauthorized("You must be authenticated (a token) to write to the Hub")
+        return request.user
 
-    def identity(self) -> Identity:
-        return Identity(self.user, f"{self.user}@users.noreply.hubtools.local", int(time.time()))
+    def require_owner(self, request: Request, repo_type: str, repo_id: str) -> User:
+        """The caller, when they may write under the namespace of `repo_id`; 403 (the Hub's wording) otherwise."""
+        user = self.require_user(request)
+        namespace = repo_id.split("/")[0]
+        if not user.owns(namespace):
+            raise HubError(
+                403,
+                f'You don\'t have the rights to create a {repo_type} under the namespace "{namespace}"',
+                code="Forbidden",
+            )
+        return user
+
+    def identity(self, request: Request | None = None) -> Identity:
+        """Who a commit or tag made by this request is attributed to."""
+        name = request.user.name if request is not None and request.user is not None else self.user
+        return Identity(name, f"{name}@users.noreply.hubtools.local", int(time.time()))
 
     def _repo(self, url_type: str, namespace: str, name: str) -> Repo:
         repo_id = check_repo_id(f"{unquote(namespace)}/{unquote(name)}")
         return self.store.get(repo_type_from_url(url_type), repo_id)
 
+    def can_read(self, user: User | None, repo: Repo) -> bool:
+        return not repo.meta.private or (user is not None and user.owns(repo.meta.repo_id.split("/")[0]))
+
     def repo_for_read(self, request: Request, url_type: str, namespace: str, name: str) -> Repo:
-        """The repo, or 404 RepoNotFound when it does not exist or is private and the caller anonymous."""
-        authenticated = self.caller(request)
+        """The repo, or 404 RepoNotFound when it does not exist or is private and not the caller's."""
         repo = self._repo(url_type, namespace, name)
-        if repo.meta.private and not authenticated:
-            raise repo_not_found(repo.meta.repo_id)
+        if not self.can_read(request.user, repo):
+            raise repo_not_found(f"{unquote(namespace)}/{unquote(name)}")
         return repo
 
     def repo_for_write(self, request: Request, url_type: str, namespace: str, name: str) -> Repo:
-        self.require_write(request)
-        return self._repo(url_type, namespace, name)
+        """The repo when the caller may write to it: 401 anonymous, 404 private and not theirs, 403 not theirs."""
+        user = self.require_user(request)
+        repo = self.repo_for_read(request, url_type, namespace, name)
+        if not user.owns(repo.meta.repo_id.split("/")[0]):
+            raise HubError(403, f"You don't have write access to {repo.meta.repo_id}", code="Forbidden")
+        return repo
 
     # -- dispatch -----------------------------------------------------------------------------------------------
 
@@ -164,6 +202,7 @@ class HubServer:
         """Route one request; every failure becomes an error response, never an exception."""
         try:
             request.check_framing()
+            self.authenticate(request)
             for methods, pattern, handler in ROUTES:
                 match = pattern.fullmatch(request.path)
                 if match and (request.method in methods or (request.method == "HEAD" and "GET" in methods)):
@@ -183,6 +222,37 @@ class HubServer:
         print(f"[hubtools hub] {message}", file=sys.stderr, flush=True)
 
 
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass
+class Limits:
+    """What one client can hold: seconds a read may stall, open connections, and requests worked on at once.
+
+    A connection costs a (mostly idle) thread; only `max_active` requests run handlers at the same time, so many
+    idle or slow clients delay, but do not stop, a normal request. Set before `start()` to take effect.
+    """
+
+    read_timeout: float = 20.0  # also how long an idle keep-alive connection stays open
+    max_connections: int = 512
+    max_active: int = 32
+    queue_timeout: float = 60.0  # a request waiting longer than this for a free slot gets 503
+
+
+_BUSY_BODY = b'{"error": "Too many connections to the embedded Hub, try again"}'
+_BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\nRetry-After: 5\r\n"
+    b"Content-Length: %d\r\n\r\n%s" % (len(_BUSY_BODY), _BUSY_BODY)
+)
+
+
 class _ThreadingServer(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -191,11 +261,20 @@ class _ThreadingServer(ThreadingHTTPServer):
         self.hub = hub
         self._connections: set[socket.socket] = set()
         self._connections_lock = threading.Lock()
+        self.active = threading.BoundedSemaphore(hub.limits.max_active)
         super().__init__(address, handler)
 
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._connections_lock:
-            self._connections.add(request)
+            busy = len(self._connections) >= self.hub.limits.max_connections
+            if not busy:
+                self._connections.add(request)
+        if busy:  # answered here, without a thread
+            with contextlib.suppress(OSError):
+                request.settimeout(1)
+                request.sendall(_BUSY)
+            self.shutdown_request(request)
+            return
         super().process_request(request, client_address)
 
     def shutdown_request(self, request: Any) -> None:
@@ -215,14 +294,25 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "hubtools-hub"
     sys_version = ""
-    timeout = 300
     server: _ThreadingServer
+
+    def setup(self) -> None:
+        self.timeout = self.server.hub.limits.read_timeout
+        super().setup()
 
     def _dispatch(self) -> None:
         hub = self.server.hub
         request = Request(self.command, self.path, self.headers, self.rfile, default_base=hub.url)
         started = time.monotonic()
-        response = hub.handle(request)
+        if self.server.active.acquire(timeout=hub.limits.queue_timeout):
+            try:
+                response = hub.handle(request)
+            finally:
+                self.server.active.release()
+        else:
+            response = error_response(
+                HubError(503, "The embedded Hub is busy, try again", headers={"Retry-After": "5"})
+            )
         if not request.finish():
             self.close_connection = True
         self._send(response, with_body=self.command != "HEAD")
@@ -277,10 +367,21 @@ def running_hub(
     port: int = 0,
     tokens: Sequence[str] = (),
     user: str = "local",
+    users: Accounts | None = None,
+    insecure_open: bool = False,
     log_requests: bool = False,
 ) -> Iterator[HubServer]:
     """Run an embedded Hub on `root` for the duration of the block (port 0 picks a free port)."""
-    server = HubServer(root, host=host, port=port, tokens=tokens, user=user, log_requests=log_requests)
+    server = HubServer(
+        root,
+        host=host,
+        port=port,
+        tokens=tokens,
+        user=user,
+        users=users,
+        insecure_open=insecure_open,
+        log_requests=log_requests,
+    )
     server.start()
     try:
         yield server

@@ -15,6 +15,7 @@ race, one with a stale `parentCommit` is refused (412) as the Hub does.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import random
@@ -29,13 +30,15 @@ from typing import Any
 
 import yaml
 
+from hubtools.hub._cards import parse_front_matter
 from hubtools.hub._errors import HubError, conflict, entry_not_found, repo_not_found, revision_not_found
 from hubtools.hub._git import ZERO_SHA, Git, Identity, LogEntry
-from hubtools.hub._names import URL_PREFIXES, check_ref_name, is_commit_sha
+from hubtools.hub._names import URL_PREFIXES, check_ref_name, is_commit_sha, is_short_sha
 from hubtools.hub._tree import Tree, load_tree
 from hubtools.hub.lfs import DEFAULT_GITATTRIBUTES, LfsStore, Pointer
 
 _META_FILE = "hubtools.json"
+_LOCK_FILE = "hubtools.lock"
 _MAX_ATTEMPTS = 200
 
 
@@ -78,24 +81,49 @@ Operation = AddFile | AddLfsFile | DeleteFile | DeleteFolder
 
 
 class RepoStore:
-    """All repos of one Hub, found by (type, id)."""
+    """All repos of one Hub, found by (type, id); ids match case-insensitively, as on the Hub."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.tmp = root / "tmp"
         self.lfs = LfsStore(root)
         self._lock = threading.Lock()
-        self._commit_locks: dict[Path, threading.Lock] = {}
-        self._commit_locks_lock = threading.Lock()
+        self._thread_locks: dict[Path, threading.Lock] = {}
+        self._thread_locks_lock = threading.Lock()
 
-    def commit_lock(self, git_dir: Path) -> threading.Lock:
-        """Serializes this store's writers to one repo (no wasted work); CAS still guards other processes."""
-        with self._commit_locks_lock:
-            return self._commit_locks.setdefault(git_dir, threading.Lock())
+    @contextlib.contextmanager
+    def locked(self, repo: Repo) -> Iterator[None]:
+        """One writer per repo: a thread lock in this process, and a file lock for other servers on this root.
+
+        Commits are also safe without it (compare-and-swap), but metadata edits, deletes and moves are not. Raises
+        404 when the repo was deleted or moved while waiting.
+        """
+        git_dir = repo.git.git_dir
+        with self._thread_locks_lock:
+            thread_lock = self._thread_locks.setdefault(git_dir, threading.Lock())
+        with thread_lock:
+            try:
+                descriptor = os.open(git_dir / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+            except (FileNotFoundError, NotADirectoryError):
+                raise repo_not_found(repo.meta.repo_id) from None
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX)
+                if not (git_dir / _META_FILE).exists():
+                    raise repo_not_found(repo.meta.repo_id)
+                yield
+            finally:
+                os.close(descriptor)  # releases the flock
 
     def _git_dir(self, repo_type: str, repo_id: str) -> Path:
+        """Repos live under their lower-cased id; a folder of an older layout (exact case) is still found."""
+        base = self.root / "repos" / f"{repo_type}s"
         namespace, name = repo_id.split("/")
-        return self.root / "repos" / f"{repo_type}s" / namespace / f"{name}.git"
+        path = base / namespace.lower() / f"{name.lower()}.git"
+        if not path.exists():
+            legacy = base / namespace / f"{name}.git"
+            if legacy.exists():
+                return legacy
+        return path
 
     def get(self, repo_type: str, repo_id: str) -> Repo:
         """The repo, or 404 RepoNotFound."""
@@ -133,15 +161,34 @@ class RepoStore:
         return self.get(repo_type, repo_id)
 
     def delete(self, repo_type: str, repo_id: str) -> None:
-        """Remove a repo (its LFS objects stay: they may be shared with other repos)."""
-        git_dir = self._git_dir(repo_type, repo_id)
-        with self._lock:
-            if not (git_dir / _META_FILE).exists():
-                raise repo_not_found(repo_id)
-            self.tmp.mkdir(parents=True, exist_ok=True)
-            trash = Path(tempfile.mkdtemp(dir=self.tmp, prefix="deleted-"))
-            os.rename(git_dir, trash / "repo.git")
-        shutil.rmtree(trash, ignore_errors=True)
+        """Remove a repo once no commit is in flight (its LFS objects stay: other repos may share them)."""
+        repo = self.get(repo_type, repo_id)
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        trash = Path(tempfile.mkdtemp(dir=self.tmp, prefix="deleted-"))
+        try:
+            with self._lock, self.locked(repo):
+                os.rename(repo.git.git_dir, trash / "repo.git")
+        finally:
+            shutil.rmtree(trash, ignore_errors=True)
+
+    def move(self, repo_type: str, source_id: str, target_id: str) -> Repo:
+        """Rename a repo (also across namespaces); its history, refs and LFS content go with it."""
+        repo = self.get(repo_type, source_id)
+        source = repo.git.git_dir
+        target = self._git_dir(repo_type, target_id)
+        with self._lock, self.locked(repo):
+            if target != source:
+                if target.exists():
+                    raise conflict(f"A repo named {target_id} already exists", url=target_id)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.rename(source, target)
+                except OSError:  # another process sharing this root created it first
+                    raise conflict(f"A repo named {target_id} already exists", url=target_id) from None
+            meta = RepoMeta(**json.loads((target / _META_FILE).read_text()))
+            meta.repo_id = target_id
+            Repo(self, meta, target).write_meta()
+        return self.get(repo_type, target_id)
 
 
 def _space_readme(repo_id: str, sdk: str | None) -> str:
@@ -171,7 +218,7 @@ class Repo:
     @contextlib.contextmanager
     def _editing_meta(self) -> Iterator[RepoMeta]:
         """The metadata as on disk now, saved after the edit; one writer at a time, so no edit is lost."""
-        with self.store.commit_lock(self.git.git_dir):
+        with self.store.locked(self):
             self.meta = RepoMeta(**json.loads((self.git.git_dir / _META_FILE).read_text()))
             yield self.meta
             self.write_meta()
@@ -187,7 +234,7 @@ class Repo:
         return {name: peeled for name, _, peeled in self.git.refs()}
 
     def resolve(self, revision: str) -> str:
-        """A branch, tag, `refs/...` name or full commit sha to a commit sha; 404 RevisionNotFound otherwise."""
+        """A branch, tag, `refs/...` name, full or short (7+ hex) commit sha to a commit sha; 404 otherwise."""
         if is_commit_sha(revision):
             if self.git.object_type(revision) == "commit":
                 return revision
@@ -196,6 +243,10 @@ class Repo:
         for name in (f"refs/heads/{revision}", f"refs/tags/{revision}", revision):
             if name.startswith("refs/") and name in refs:
                 return refs[name]
+        if is_short_sha(revision):
+            sha = self.git.resolve_commit(revision)
+            if sha is not None:
+                return sha
         raise revision_not_found(revision)
 
     def branch_ref(self, revision: str) -> str:
@@ -238,7 +289,7 @@ class Repo:
         The old commits stay reachable from tags and other branches that point at them, as on the Hub.
         """
         ref = f"refs/heads/{branch}"
-        with self.store.commit_lock(self.git.git_dir):
+        with self.store.locked(self):
             head = self.refs().get(ref)
             if head is None:
                 raise revision_not_found(branch)
@@ -303,7 +354,7 @@ class Repo:
         contents = [op.content if isinstance(op, AddFile) else op.pointer.encode() for op in operations if _adds(op)]
         blob_shas = iter(self.git.hash_blobs(contents))
         blobs = {id(op): next(blob_shas) for op in operations if _adds(op)}
-        with self.store.commit_lock(self.git.git_dir):
+        with self.store.locked(self):
             return self._commit(ref, operations, blobs, message, who, parent, create_pr)
 
     def _commit(
@@ -376,23 +427,3 @@ def _apply(tree: Tree | None, operations: Sequence[Operation], blobs: dict[int, 
     updates: dict[str, str | None] = {path: None for path in before if path not in files}
     updates.update({path: sha for path, sha in files.items() if before.get(path) != sha})
     return updates
-
-
-def parse_front_matter(content: str) -> tuple[dict[str, Any] | None, str | None]:
-    """(metadata, error) from a README's leading `---` YAML block; metadata is None when absent or invalid."""
-    text = content.lstrip("\ufeff")
-    lines = text.splitlines()
-    if not lines or lines[0].strip() != "---":
-        return None, None
-    for index, line in enumerate(lines[1:], start=1):
-        if line.strip() == "---":
-            try:
-                data = yaml.safe_load("\n".join(lines[1:index]))
-            except yaml.YAMLError as error:
-                return None, f"Invalid YAML in README.md metadata: {error}"
-            if data is None:
-                return None, None
-            if not isinstance(data, dict):
-                return None, "README.md metadata must be a YAML mapping"
-            return data, None
-    return None, "README.md metadata block is not closed by '---'"
