@@ -105,6 +105,22 @@ def delete_repo(hub: HubServer, request: Request) -> Response:
     return json_response({})
 
 
+def move_repo(hub: HubServer, request: Request) -> Response:
+    """Rename or transfer a repo: the caller must own both the source and the target namespace."""
+    hub.require_user(request)
+    body = request.json_object()
+    source, target = body.get("fromRepo"), body.get("toRepo")
+    if not isinstance(source, str) or not isinstance(target, str):
+        raise bad_request("'fromRepo' and 'toRepo' must be repo ids ('namespace/name')")
+    repo_type = repo_type_from_body(body.get("type"))
+    source_id, target_id = check_repo_id(source), check_repo_id(target)
+    namespace, name = source_id.split("/")
+    hub.repo_for_write(request, f"{repo_type}s", namespace, name)
+    hub.require_owner(request, repo_type, target_id)
+    hub.store.move(repo_type, source_id, target_id)
+    return json_response({})
+
+
 def update_settings(hub: HubServer, request: Request, url_type: str, namespace: str, name: str) -> Response:
     repo = hub.repo_for_write(request, url_type, namespace, name)
     body = request.json_object()

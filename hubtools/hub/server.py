@@ -47,6 +47,7 @@ ROUTES: list[tuple[frozenset[str], re.Pattern[str], Callable[..., Response]]] = 
         ("POST", r"/api/validate-yaml", _api_commit.validate_yaml),
         ("POST", r"/api/repos/create", _api_repos.create_repo),
         ("DELETE", r"/api/repos/delete", _api_repos.delete_repo),
+        ("POST", r"/api/repos/move", _api_repos.move_repo),
         ("GET", _REPO, _api_repos.repo_info),
         ("GET", rf"{_REPO}/revision/{_S}", _api_repos.repo_info),
         ("PUT", rf"{_REPO}/settings", _api_repos.update_settings),
@@ -190,8 +191,8 @@ class HubServer:
 
     def repo_for_write(self, request: Request, url_type: str, namespace: str, name: str) -> Repo:
         """The repo when the caller may write to it: 401 anonymous, 404 private and not theirs, 403 not theirs."""
+        repo = self.repo_for_read(request, url_type, namespace, name)  # a repo one cannot see does not exist
         user = self.require_user(request)
-        repo = self.repo_for_read(request, url_type, namespace, name)
         if not user.owns(repo.meta.repo_id.split("/")[0]):
             raise HubError(403, f"You don't have write access to {repo.meta.repo_id}", code="Forbidden")
         return repo
