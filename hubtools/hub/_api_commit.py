@@ -9,10 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from hubtools.hub._cards import parse_front_matter
 from hubtools.hub._errors import HubError, bad_request
+from hubtools.hub._gitignore import GitIgnore
 from hubtools.hub._http import COMMIT_LIMIT, LIST_LIMIT, BodyError, Request, Response, json_response, unquote
 from hubtools.hub._names import check_path
+from hubtools.hub._tree import Tree
 from hubtools.hub.lfs import Pointer, check_oid, lfs_patterns, upload_mode
-from hubtools.hub.storage import AddFile, AddLfsFile, DeleteFile, DeleteFolder, Operation
+from hubtools.hub.storage import AddFile, AddLfsFile, DeleteFile, DeleteFolder, Operation, Repo
 
 if TYPE_CHECKING:
     from hubtools.hub.server import HubServer
@@ -40,13 +42,27 @@ def _decode_sample(value: object) -> bytes:
         raise bad_request("'sample' is not valid base64") from None
 
 
+def _gitignore(repo: Repo, snapshot: Tree, sent: object) -> GitIgnore | None:
+    """The rules that apply: the `.gitignore` the client is committing (`gitIgnore`), else the repo's own."""
+    if sent is not None:
+        if not isinstance(sent, str):
+            raise bad_request("'gitIgnore' must be a string")
+        return GitIgnore(sent)
+    entry = snapshot.get(".gitignore")
+    if entry is None or entry.kind != "file" or entry.lfs is not None or entry.size > 1024 * 1024:
+        return None
+    return GitIgnore(repo.read_blob(entry.oid).decode("utf-8", errors="replace"))
+
+
 def preupload(hub: HubServer, request: Request, url_type: str, namespace: str, name: str, rev: str) -> Response:
     repo = hub.repo_for_write(request, url_type, namespace, name)
     sha = repo.resolve(unquote(rev))
-    files = request.json_object(LIST_LIMIT).get("files")
+    body = request.json_object(LIST_LIMIT)
+    files = body.get("files")
     if not isinstance(files, list) or not all(isinstance(item, dict) for item in files):
         raise bad_request("'files' must be a list of objects")
     snapshot = repo.tree(sha)
+    ignore = _gitignore(repo, snapshot, body.get("gitIgnore"))
     attributes = snapshot.get(".gitattributes")
     patterns = lfs_patterns(repo.read_blob(attributes.oid).decode(errors="replace")) if attributes else []
     answers = []
@@ -58,7 +74,7 @@ def preupload(hub: HubServer, request: Request, url_type: str, namespace: str, n
         answer: dict[str, Any] = {
             "path": path,
             "uploadMode": upload_mode(path, size, _decode_sample(item.get("sample", "")), patterns),
-            "shouldIgnore": False,
+            "shouldIgnore": ignore is not None and ignore.ignores(path),
         }
         existing = snapshot.get(path)
         if existing is not None and existing.kind == "file":

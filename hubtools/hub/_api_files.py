@@ -17,6 +17,8 @@ from hubtools.hub._names import check_path
 if TYPE_CHECKING:
     from hubtools.hub.server import HubServer
 
+# What the Hub shows of a gated repo without access: its card and attributes.
+UNGATED_FILES = frozenset({"README.md", ".gitattributes"})
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
 
@@ -53,6 +55,8 @@ def resolve(
     repo = hub.repo_for_read(request, prefix or "models", namespace, name)
     sha = repo.resolve(unquote(rev))
     file_path = check_path("/".join(unquote(part) for part in path.split("/")))
+    if file_path not in UNGATED_FILES:
+        hub.check_gate(request, repo)
     entry = repo.tree(sha).get(file_path)
     if entry is None or entry.kind != "file":
         raise entry_not_found(file_path, sha)

@@ -121,9 +121,27 @@ def move_repo(hub: HubServer, request: Request) -> Response:
     return json_response({})
 
 
+def auth_check(
+    hub: HubServer, request: Request, url_type: str, namespace: str, name: str, write: str | None = None
+) -> Response:
+    """200 when the caller may read (or, with `/write`, write) the repo; otherwise the error the access would get."""
+    if write:
+        hub.repo_for_write(request, url_type, namespace, name)
+    else:
+        hub.check_gate(request, hub.repo_for_read(request, url_type, namespace, name))
+    return json_response({})
+
+
 def update_settings(hub: HubServer, request: Request, url_type: str, namespace: str, name: str) -> Response:
     repo = hub.repo_for_write(request, url_type, namespace, name)
     body = request.json_object()
+    unknown = sorted(set(body) - {"visibility", "private", "gated"})
+    if unknown:  # refuse, rather than answer 200 and drop the setting
+        raise bad_request(f"Repo setting {unknown[0]!r} is not supported by the embedded Hub")
+    if "gated" in body:
+        if body["gated"] not in (False, "auto", "manual"):
+            raise bad_request(f"Invalid gated value {body['gated']!r}: expected false, 'auto' or 'manual'")
+        repo.set_gated(body["gated"])
     visibility = body.get("visibility")
     if visibility is not None:
         if visibility not in ("public", "private", "protected"):
@@ -151,7 +169,7 @@ def repo_info(
         "lastModified": iso(repo.commit_time(sha)),
         "createdAt": iso(meta.created_at),
         "private": meta.private,
-        "gated": False,
+        "gated": meta.gated,
         "disabled": False,
         "downloads": 0,
         "likes": 0,

@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 import traceback
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -37,6 +38,7 @@ _S = r"([^/]+)"
 _T = r"(models|datasets|spaces)"
 _REPO = rf"/api/{_T}/{_S}/{_S}"
 _PREFIXED = rf"/(?:(datasets|spaces)/)?{_S}/{_S}"
+_REPO_ROUTES = "commits|tree|refs|paths-info|preupload|commit|branch|tag|settings|super-squash|auth-check|lfs-files"
 
 # (methods, path pattern on the still-quoted path, handler(hub, request, *groups))
 ROUTES: list[tuple[frozenset[str], re.Pattern[str], Callable[..., Response]]] = [
@@ -51,6 +53,7 @@ ROUTES: list[tuple[frozenset[str], re.Pattern[str], Callable[..., Response]]] = 
         ("GET", _REPO, _api_repos.repo_info),
         ("GET", rf"{_REPO}/revision/{_S}", _api_repos.repo_info),
         ("PUT", rf"{_REPO}/settings", _api_repos.update_settings),
+        ("GET", rf"{_REPO}/auth-check(/write)?", _api_repos.auth_check),
         ("GET", rf"{_REPO}/tree/{_S}(?:/(.*))?", _api_repos.tree),
         ("POST", rf"{_REPO}/paths-info/{_S}", _api_repos.paths_info),
         ("GET", rf"{_REPO}/refs", _api_repos.refs),
@@ -69,6 +72,7 @@ ROUTES: list[tuple[frozenset[str], re.Pattern[str], Callable[..., Response]]] = 
         # Ids without a namespace ("gpt2") cannot exist here: say so in the Hub's words, not "unknown route".
         ("GET", rf"/api/{_T}/{_S}(?:/revision/{_S})?", _api_repos.no_namespace),
         ("GET", rf"/(?:(?:datasets|spaces)/)?{_S}/resolve/{_S}/.+", _api_repos.no_namespace),
+        ("GET POST PUT DELETE", rf"/api/{_T}/{_S}/(?:{_REPO_ROUTES})(?:/.*)?", _api_repos.no_namespace),
     ]
 ]
 
@@ -189,6 +193,21 @@ class HubServer:
             raise repo_not_found(f"{unquote(namespace)}/{unquote(name)}")
         return repo
 
+    def check_gate(self, request: Request, repo: Repo) -> None:
+        """Gated repos: files need a signed-in user ("auto" approves everyone; "manual" only the owners here,
+        since the embedded Hub has no access requests to approve). GatedRepo errors, as the Hub sends them."""
+        gated, user = repo.meta.gated, request.user
+        if not gated or (user is not None and user.owns(repo.meta.repo_id.split("/")[0])):
+            return
+        what = f"{repo.meta.repo_type} {repo.meta.repo_id}"
+        if user is None:
+            message = f"Access to {what} is restricted. You must have access to it and be authenticated to access it."
+            raise HubError(401, message, code="GatedRepo")
+        if gated == "manual":
+            raise HubError(
+                403, f"Access to {what} is restricted and you are not in the authorized list.", code="GatedRepo"
+            )
+
     def repo_for_write(self, request: Request, url_type: str, namespace: str, name: str) -> Repo:
         """The repo when the caller may write to it: 401 anonymous, 404 private and not theirs, 403 not theirs."""
         repo = self.repo_for_read(request, url_type, namespace, name)  # a repo one cannot see does not exist
@@ -256,6 +275,7 @@ _BUSY = (
 
 class _ThreadingServer(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 256  # the listen backlog: socketserver's default of 5 makes bursts of clients wait seconds
 
     def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], hub: HubServer) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
@@ -291,6 +311,18 @@ class _ThreadingServer(ThreadingHTTPServer):
                 connection.shutdown(socket.SHUT_RDWR)
 
 
+_TRACE_ID = re.compile(r"[A-Za-z0-9=;:._-]{1,200}")
+
+
+def _request_id(request: Request) -> str:
+    """The client's own trace id when it sent a sane one (so both sides log the same id), else a fresh one."""
+    for name in ("X-Request-Id", "X-Amzn-Trace-Id"):
+        value = request.headers.get(name)
+        if value and _TRACE_ID.fullmatch(value):
+            return value
+    return uuid.uuid4().hex
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "hubtools-hub"
@@ -316,10 +348,12 @@ class _Handler(BaseHTTPRequestHandler):
             )
         if not request.finish():
             self.close_connection = True
+        request_id = _request_id(request)
+        response.headers["X-Request-Id"] = request_id
         self._send(response, with_body=self.command != "HEAD")
         if hub.log_requests or response.status >= 500:
             elapsed = (time.monotonic() - started) * 1000
-            hub.log(f"{self.command} {request.path} -> {response.status} ({elapsed:.0f} ms)")
+            hub.log(f"{self.command} {request.path} -> {response.status} ({elapsed:.0f} ms, request {request_id})")
 
     do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _dispatch
 

@@ -51,6 +51,7 @@ class RepoMeta:
     private: bool = False
     sdk: str | None = None
     created_at: float = 0.0
+    gated: str | bool = False  # False, "auto" or "manual", as the Hub reports it
     # Space variables: key -> {"value", "description", "updatedAt"}, as the variables API answers them.
     variables: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -227,6 +228,10 @@ class Repo:
         with self._editing_meta() as meta:
             meta.private = private
 
+    def set_gated(self, gated: str | bool) -> None:
+        with self._editing_meta() as meta:
+            meta.gated = gated
+
     # -- refs -----------------------------------------------------------------------------------------------
 
     def refs(self) -> dict[str, str]:
@@ -262,18 +267,18 @@ class Repo:
     def create_branch(self, name: str, start: str) -> None:
         check_ref_name(name, "branch")
         if not self.git.update_ref(f"refs/heads/{name}", start, ZERO_SHA):
-            raise conflict(f"Reference already exists: refs/heads/{name}")
+            raise conflict(f"Reference refs/heads/{name} already exists")  # the Hub's wording
 
     def delete_branch(self, name: str) -> None:
         if name == "main":
-            raise HubError(403, "Cannot delete the default branch 'main'")
+            raise HubError(403, "Cannot delete refs/heads/main: it is the default branch", code="Forbidden")
         self._delete_ref(f"refs/heads/{name}", name)
 
     def create_tag(self, name: str, target: str, message: str | None, who: Identity) -> None:
         check_ref_name(name, "tag")
         obj = self.git.make_tag(name, target, message, who) if message else target
         if not self.git.update_ref(f"refs/tags/{name}", obj, ZERO_SHA):
-            raise conflict(f"Tag already exists: {name}")
+            raise conflict(f"Reference refs/tags/{name} already exists")
 
     def delete_tag(self, name: str) -> None:
         self._delete_ref(f"refs/tags/{name}", name)
@@ -391,9 +396,9 @@ def _adds(op: Operation) -> bool:
 
 
 def _stale_parent(parent: str) -> HubError:
-    return HubError(
-        412, f"A commit has happened since {parent}. Please refresh and try again.", code="PreconditionFailed"
-    )
+    """The Hub's exact wording (users search for it); the stale parent goes in the body, not the message."""
+    message = "A commit has happened since. Please refresh and try again."
+    return HubError(412, message, code="PreconditionFailed", body={"parentCommit": parent})
 
 
 def _next_pr_ref(refs: dict[str, str]) -> str:
@@ -407,6 +412,8 @@ def _apply(tree: Tree | None, operations: Sequence[Operation], blobs: dict[int, 
     files = dict(before)
     commit = tree.commit if tree else None
     for op in operations:
+        if isinstance(op, DeleteFile) and op.path not in files and any(p.startswith(op.path + "/") for p in files):
+            op = DeleteFolder(op.path)  # noqa: PLW2901 - the Hub deletes a folder named without its trailing '/'
         if isinstance(op, DeleteFile):
             if files.pop(op.path, None) is None:
                 raise entry_not_found(op.path, commit, f"A file with this name doesn't exist: {op.path}")

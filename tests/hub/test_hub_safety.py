@@ -98,12 +98,15 @@ def test_private_files_by_commit_are_not_publicly_cacheable(hf_api, raw, repo_na
         assert "public" not in raw("HEAD", f"/{repo}/resolve/main/f.txt").headers["Cache-Control"]
 
 
-def test_bodies_are_capped_per_route_before_they_are_read(hub, hub_token):
+def test_bodies_are_capped_per_route_before_they_are_read(hub, hub_token, hf_api, repo_name):
     """A huge Content-Length is refused at once (no byte read, no wait); the connection is then closed."""
+    repo = repo_name("caps")
+    hf_api.create_repo(repo)
     cases = [
         ("/api/validate-yaml", None, 413),  # anonymous, JSON route: capped in kilobytes
         ("/api/repos/create", hub_token, 413),
-        ("/api/models/local/anything/commit/main", None, 401),  # authentication comes before the body
+        (f"/api/models/{repo}/commit/main", None, 401),  # authentication comes before the body
+        (f"/api/models/{repo}-absent/commit/main", hub_token, 404),
     ]
     for path, token, status in cases:
         connection = _connect(hub.url, timeout=10)
@@ -141,30 +144,30 @@ def test_endless_chunked_body_is_cut_off(hub):
         connection.close()
 
 
-def test_stalled_body_times_out_and_idle_connections_do_not_block_others(tmp_path):
+def test_idle_connections_do_not_block_others_and_stalled_bodies_time_out(tmp_path):
     server = HubServer(tmp_path / "hub", tokens=["t"], user="alice")
-    server.limits.read_timeout = 1.0
+    server.limits.read_timeout = 3.0
     server.start()
     idle: list[socket.socket] = []
     try:
         parsed = urllib.parse.urlsplit(server.url)
-        for _ in range(100):
+        for _ in range(200):
             idle.append(socket.create_connection((parsed.hostname, parsed.port), timeout=10))
-        half = socket.create_connection((parsed.hostname, parsed.port), timeout=10)
-        idle.append(half)
-        half.sendall(
-            b"POST /api/repos/create HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\nContent-Length: 1000\r\n\r\n{"
-        )  # promises 1000 bytes, sends 1
-        answer = half.recv(4096)
-        assert answer.startswith(b"HTTP/1.1 408"), answer[:100]
-
-        connection = _connect(server.url, timeout=10)  # a normal request still answers, well within its timeout
+        connection = _connect(server.url, timeout=10)  # a normal request answers while all of them are open
         try:
             connection.request("GET", "/api/whoami-v2", headers={"Authorization": "Bearer t"})
             response = connection.getresponse()
             assert response.status == 200 and json.loads(response.read())["name"] == "alice"
         finally:
             connection.close()
+
+        half = socket.create_connection((parsed.hostname, parsed.port), timeout=30)
+        idle.append(half)
+        half.sendall(
+            b"POST /api/repos/create HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t\r\nContent-Length: 1000\r\n\r\n{"
+        )  # promises 1000 bytes, sends 1
+        answer = half.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:100]
     finally:
         for sock in idle:
             sock.close()

@@ -1,0 +1,198 @@
+"""Contract tests with the unmodified `huggingface_hub` client: the details clients look at, as huggingface.co."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi, hf_hub_download
+from huggingface_hub.errors import (
+    EntryNotFoundError,
+    GatedRepoError,
+    HfHubHTTPError,
+    RepositoryNotFoundError,
+)
+
+from hubtools.hub._gitignore import GitIgnore
+from hubtools.hub.server import running_hub
+from hubtools.hub.users import Accounts, User
+
+
+def test_move_repo_keeps_history_and_frees_the_old_name(hf_api, repo_name):
+    source, target = repo_name("move-from"), repo_name("move-to")
+    hf_api.create_repo(source, repo_type="dataset")
+    commit = hf_api.upload_file(path_or_fileobj=b"a\n", path_in_repo="a.txt", repo_id=source, repo_type="dataset")
+    hf_api.create_tag(source, tag="v1", repo_type="dataset")
+
+    hf_api.move_repo(source, target, repo_type="dataset")
+    assert not hf_api.repo_exists(source, repo_type="dataset")
+    info = hf_api.dataset_info(target)
+    assert info.id == target and info.sha == commit.oid
+    assert [tag.name for tag in hf_api.list_repo_refs(target, repo_type="dataset").tags] == ["v1"]
+
+    hf_api.create_repo(source, repo_type="dataset")
+    with pytest.raises(HfHubHTTPError) as info:
+        hf_api.move_repo(target, source, repo_type="dataset")  # the name is taken again
+    assert info.value.response.status_code == 409
+    with pytest.raises(RepositoryNotFoundError):
+        hf_api.move_repo(target + "-absent", target + "-2", repo_type="dataset")
+
+    upper = target.split("/")[0] + "/" + target.split("/")[1].upper()
+    hf_api.move_repo(target, upper, repo_type="dataset")  # only the casing changes
+    assert hf_api.dataset_info(target).id == upper
+
+
+def test_preupload_honours_the_repo_gitignore(hf_api, repo_name, tmp_path):
+    repo = repo_name("ignore")
+    hf_api.create_repo(repo)
+    folder = tmp_path / "upload"
+    (folder / "logs").mkdir(parents=True)
+    (folder / ".gitignore").write_text("*.log\n!keep.log\nlogs/\n")
+    (folder / "train.log").write_text("noise\n")
+    (folder / "keep.log").write_text("wanted\n")
+    (folder / "logs" / "x.txt").write_text("in an ignored folder\n")
+    (folder / "model.txt").write_text("weights\n")
+    hf_api.upload_folder(repo_id=repo, folder_path=folder)  # the .gitignore comes with the commit
+    assert set(hf_api.list_repo_files(repo)) == {".gitattributes", ".gitignore", "keep.log", "model.txt"}
+
+    hf_api.create_commit(  # later commits: the .gitignore stored in the repo decides
+        repo,
+        operations=[CommitOperationAdd("debug.log", b"x\n"), CommitOperationAdd("notes.txt", b"y\n")],
+        commit_message="more",
+    )
+    assert "debug.log" not in hf_api.list_repo_files(repo) and "notes.txt" in hf_api.list_repo_files(repo)
+
+
+GITIGNORE = """# comment
+*.log
+!keep.log
+build/
+/root-only.txt
+docs/**/*.tmp
+a/**
+**/cache
+data/*.csv
+\\#hash
+[abc].txt
+[!x]y.md
+"""
+PATHS = [
+    "x.log", "d/x.log", "keep.log", "d/keep.log", "build/a.txt", "src/build/b.txt", "build", "root-only.txt",
+    "d/root-only.txt", "docs/x.tmp", "docs/a/b/x.tmp", "a/b", "ab/c", "cache/z", "q/cache/z", "data/x.csv",
+    "data/sub/x.csv", "#hash", "a.txt", "d.txt", "zy.md", "xy.md", "ok.py",
+]  # fmt: skip
+
+
+def test_gitignore_rules_agree_with_git(tmp_path):
+    (tmp_path / ".gitignore").write_text(GITIGNORE)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    result = subprocess.run(
+        ["git", "-C", str(tmp_path), "check-ignore", "--no-index", "--stdin"],
+        input="\n".join(PATHS),
+        capture_output=True,
+        text=True,
+    )
+    by_git = set(result.stdout.split("\n")) - {""}
+    rules = GitIgnore(GITIGNORE)
+    assert {path for path in PATHS if rules.ignores(path)} == by_git
+
+
+def test_deleting_a_folder_named_without_trailing_slash(hf_api, repo_name):
+    repo = repo_name("rmdir")
+    hf_api.create_repo(repo)
+    adds = [CommitOperationAdd(path, b"x\n") for path in ("dir/a.txt", "dir/sub/b.txt", "dir2/c.txt", "d.txt")]
+    hf_api.create_commit(repo, operations=adds, commit_message="files")
+    hf_api.delete_file("dir", repo_id=repo)  # sent as deletedFile "dir"
+    hf_api.create_commit(repo, operations=[CommitOperationDelete("dir2")], commit_message="rm dir2")
+    assert set(hf_api.list_repo_files(repo)) == {".gitattributes", "d.txt"}
+    with pytest.raises(EntryNotFoundError):
+        hf_api.delete_file("dir", repo_id=repo)
+
+
+def test_errors_carry_a_request_id(hf_api, repo_name, tmp_path):
+    repo = repo_name("reqid")
+    hf_api.create_repo(repo)
+    with pytest.raises(EntryNotFoundError) as info:
+        hf_hub_download(repo, "absent.txt", token=hf_api.token, cache_dir=tmp_path)
+    assert "(Request ID: " in str(info.value)
+    assert info.value.request_id
+
+
+def test_hub_wording_for_conflicts_stale_parents_and_main(hf_api, repo_name):
+    repo = repo_name("words")
+    hf_api.create_repo(repo)
+    hf_api.create_branch(repo, branch="dev")
+    with pytest.raises(HfHubHTTPError, match="Reference refs/heads/dev already exists"):
+        hf_api.create_branch(repo, branch="dev")
+    with pytest.raises(HfHubHTTPError, match="Reference refs/heads/main already exists"):
+        hf_api.create_branch(repo, branch="main")
+    with pytest.raises(HfHubHTTPError, match="Cannot delete refs/heads/main") as info:
+        hf_api.delete_branch(repo, branch="main")
+    assert info.value.response.status_code == 403
+    parent = hf_api.model_info(repo).sha
+    hf_api.upload_file(path_or_fileobj=b"x", path_in_repo="x.txt", repo_id=repo)
+    with pytest.raises(HfHubHTTPError, match=r"A commit has happened since\. Please refresh and try again\."):
+        hf_api.create_commit(
+            repo, operations=[CommitOperationAdd("y.txt", b"y")], commit_message="y", parent_commit=parent
+        )
+
+
+def test_ids_without_namespace_are_repo_not_found_everywhere(hf_api):
+    for call in (
+        lambda: hf_api.list_repo_commits("gpt2"),
+        lambda: hf_api.list_repo_refs("gpt2"),
+        lambda: list(hf_api.list_repo_tree("gpt2")),
+        lambda: hf_api.auth_check("gpt2"),
+    ):
+        with pytest.raises(RepositoryNotFoundError):
+            call()
+
+
+def test_gated_repos_and_auth_check(tmp_path):
+    accounts = Accounts([("owner-token", User("owner")), ("other-token", User("other"))])
+    with running_hub(tmp_path / "hub", users=accounts) as server:
+        owner, other = HfApi(endpoint=server.url, token="owner-token"), HfApi(endpoint=server.url, token="other-token")
+        anonymous = HfApi(endpoint=server.url, token=False)
+        owner.create_repo("owner/gated")
+        owner.upload_file(path_or_fileobj=b"w", path_in_repo="w.txt", repo_id="owner/gated")
+        owner.upload_file(path_or_fileobj=b"---\nlicense: mit\n---\n", path_in_repo="README.md", repo_id="owner/gated")
+
+        def download(token: str | bool, path: str = "w.txt") -> bytes:
+            cache = tmp_path / "cache" / str(token)
+            local = hf_hub_download("owner/gated", path, endpoint=server.url, token=token, cache_dir=cache)
+            return Path(local).read_bytes()
+
+        owner.update_repo_settings("owner/gated", gated="auto")
+        assert owner.model_info("owner/gated").gated == "auto"
+        with pytest.raises(GatedRepoError):
+            download(False)
+        with pytest.raises(GatedRepoError):
+            anonymous.auth_check("owner/gated")
+        assert download(False, "README.md").startswith(b"---")  # the card stays visible
+        assert download("other-token") == b"w"  # "auto": every signed-in user is approved
+        other.auth_check("owner/gated")
+
+        owner.update_repo_settings("owner/gated", gated="manual")
+        with pytest.raises(GatedRepoError):
+            other.auth_check("owner/gated")
+        owner.auth_check("owner/gated")
+        with pytest.raises(HfHubHTTPError) as info:
+            other.auth_check("owner/gated", write=True)
+        assert info.value.response.status_code == 403
+        owner.auth_check("owner/gated", write=True)
+
+        owner.update_repo_settings("owner/gated", gated=False)
+        assert other.model_info("owner/gated").gated is False
+        assert download("other-token") == b"w"
+        owner.create_repo("owner/private", private=True)
+        with pytest.raises(RepositoryNotFoundError):
+            other.auth_check("owner/private")
+
+
+def test_unsupported_settings_are_refused_not_dropped(raw, hf_api, repo_name):
+    repo = repo_name("settings")
+    hf_api.create_repo(repo)
+    reply = raw("PUT", f"/api/models/{repo}/settings", body={"discussionsDisabled": True})
+    assert reply.status == 400 and "discussionsDisabled" in reply.json()["error"]
+    assert raw("PUT", f"/api/models/{repo}/settings", body={"gated": "sometimes"}).status == 400
