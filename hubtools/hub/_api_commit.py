@@ -12,9 +12,10 @@ from hubtools.hub._errors import HubError, bad_request
 from hubtools.hub._gitignore import GitIgnore
 from hubtools.hub._http import COMMIT_LIMIT, LIST_LIMIT, BodyError, Request, Response, json_response, unquote
 from hubtools.hub._names import check_path
+from hubtools.hub._operations import AddFile, AddLfsFile, DeleteFile, DeleteFolder, Operation
 from hubtools.hub._tree import Tree
 from hubtools.hub.lfs import Pointer, check_oid, lfs_patterns, upload_mode
-from hubtools.hub.storage import AddFile, AddLfsFile, DeleteFile, DeleteFolder, Operation, Repo
+from hubtools.hub.storage import Repo
 
 if TYPE_CHECKING:
     from hubtools.hub.server import HubServer

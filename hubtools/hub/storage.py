@@ -31,11 +31,12 @@ from typing import Any
 import yaml
 
 from hubtools.hub._cards import parse_front_matter
-from hubtools.hub._errors import HubError, conflict, entry_not_found, repo_not_found, revision_not_found
+from hubtools.hub._errors import HubError, conflict, repo_not_found, revision_not_found
 from hubtools.hub._git import ZERO_SHA, Git, Identity, LogEntry
 from hubtools.hub._names import URL_PREFIXES, check_ref_name, is_commit_sha, is_short_sha
+from hubtools.hub._operations import AddFile, Operation, adds_content, apply_operations
 from hubtools.hub._tree import Tree, load_tree
-from hubtools.hub.lfs import DEFAULT_GITATTRIBUTES, LfsStore, Pointer
+from hubtools.hub.lfs import DEFAULT_GITATTRIBUTES, LfsStore
 
 _META_FILE = "hubtools.json"
 _LOCK_FILE = "hubtools.lock"
@@ -54,31 +55,6 @@ class RepoMeta:
     gated: str | bool = False  # False, "auto" or "manual", as the Hub reports it
     # Space variables: key -> {"value", "description", "updatedAt"}, as the variables API answers them.
     variables: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class AddFile:
-    path: str
-    content: bytes
-
-
-@dataclass(frozen=True)
-class AddLfsFile:
-    path: str
-    pointer: Pointer
-
-
-@dataclass(frozen=True)
-class DeleteFile:
-    path: str
-
-
-@dataclass(frozen=True)
-class DeleteFolder:
-    path: str
-
-
-Operation = AddFile | AddLfsFile | DeleteFile | DeleteFolder
 
 
 class RepoStore:
@@ -356,9 +332,11 @@ class Repo:
         Without `parent` a lost compare-and-swap race re-applies the operations onto the new head; with it, the
         head must still be `parent` (else 412).
         """
-        contents = [op.content if isinstance(op, AddFile) else op.pointer.encode() for op in operations if _adds(op)]
+        contents = [
+            op.content if isinstance(op, AddFile) else op.pointer.encode() for op in operations if adds_content(op)
+        ]
         blob_shas = iter(self.git.hash_blobs(contents))
-        blobs = {id(op): next(blob_shas) for op in operations if _adds(op)}
+        blobs = {id(op): next(blob_shas) for op in operations if adds_content(op)}
         with self.store.locked(self):
             return self._commit(ref, operations, blobs, message, who, parent, create_pr)
 
@@ -379,7 +357,7 @@ class Repo:
                 raise revision_not_found(ref.removeprefix("refs/heads/"))
             if parent is not None and parent != head:
                 raise _stale_parent(parent)
-            updates = _apply(self.tree(head) if head else None, operations, blobs)
+            updates = apply_operations(self.tree(head) if head else None, operations, blobs)
             tree = self.git.build_tree(head, updates)
             sha = self.git.commit_tree(tree, [head] if head else [], message, who)
             target, old = (_next_pr_ref(refs), ZERO_SHA) if create_pr else (ref, head or ZERO_SHA)
@@ -391,10 +369,6 @@ class Repo:
         raise HubError(503, "Too many concurrent commits on this branch, try again")
 
 
-def _adds(op: Operation) -> bool:
-    return isinstance(op, AddFile | AddLfsFile)
-
-
 def _stale_parent(parent: str) -> HubError:
     """The Hub's exact wording (users search for it); the stale parent goes in the body, not the message."""
     message = "A commit has happened since. Please refresh and try again."
@@ -404,33 +378,3 @@ def _stale_parent(parent: str) -> HubError:
 def _next_pr_ref(refs: dict[str, str]) -> str:
     numbers = [int(name.rsplit("/", 1)[1]) for name in refs if name.startswith("refs/pr/") and name[8:].isdigit()]
     return f"refs/pr/{max(numbers, default=0) + 1}"
-
-
-def _apply(tree: Tree | None, operations: Sequence[Operation], blobs: dict[int, str]) -> dict[str, str | None]:
-    """Index updates (path -> blob sha, None = remove) that turn `tree` into the tree after `operations`."""
-    before = {entry.path: entry.oid for entry in tree.files()} if tree else {}
-    files = dict(before)
-    commit = tree.commit if tree else None
-    for op in operations:
-        if isinstance(op, DeleteFile) and op.path not in files and any(p.startswith(op.path + "/") for p in files):
-            op = DeleteFolder(op.path)  # noqa: PLW2901 - the Hub deletes a folder named without its trailing '/'
-        if isinstance(op, DeleteFile):
-            if files.pop(op.path, None) is None:
-                raise entry_not_found(op.path, commit, f"A file with this name doesn't exist: {op.path}")
-        elif isinstance(op, DeleteFolder):
-            doomed = [path for path in files if path.startswith(op.path + "/")]
-            if not doomed:
-                raise entry_not_found(op.path, commit, f"A folder with this name doesn't exist: {op.path}")
-            for path in doomed:
-                del files[path]
-        else:
-            parents = op.path.split("/")[:-1]
-            for depth in range(1, len(parents) + 1):
-                if "/".join(parents[:depth]) in files:
-                    raise HubError(400, f"Cannot add {op.path!r}: {'/'.join(parents[:depth])!r} is a file")
-            if any(path.startswith(op.path + "/") for path in files):
-                raise HubError(400, f"Cannot add {op.path!r}: a folder with this name exists")
-            files[op.path] = blobs[id(op)]
-    updates: dict[str, str | None] = {path: None for path in before if path not in files}
-    updates.update({path: sha for path, sha in files.items() if before.get(path) != sha})
-    return updates

@@ -182,7 +182,7 @@ def test_connections_beyond_the_cap_get_503_and_service_resumes(tmp_path):
     idle = [socket.create_connection((parsed.hostname, parsed.port), timeout=10) for _ in range(4)]
     try:
         deadline = time.monotonic() + 10
-        while len(server._httpd._connections) < 4 and time.monotonic() < deadline:
+        while server.open_connections < 4 and time.monotonic() < deadline:
             time.sleep(0.01)
         extra = socket.create_connection((parsed.hostname, parsed.port), timeout=10)
         assert extra.recv(4096).startswith(b"HTTP/1.1 503")
@@ -192,7 +192,7 @@ def test_connections_beyond_the_cap_get_503_and_service_resumes(tmp_path):
             sock.close()
     try:
         deadline = time.monotonic() + 10
-        while server._httpd._connections and time.monotonic() < deadline:
+        while server.open_connections and time.monotonic() < deadline:
             time.sleep(0.01)
         connection = _connect(server.url, timeout=10)
         connection.request("GET", "/api/hubtools")
