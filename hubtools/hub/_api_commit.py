@@ -7,11 +7,12 @@ import binascii
 import json
 from typing import TYPE_CHECKING, Any
 
+from hubtools.hub._card_rules import validate_card
 from hubtools.hub._cards import parse_front_matter
 from hubtools.hub._errors import HubError, bad_request
 from hubtools.hub._gitignore import GitIgnore
 from hubtools.hub._http import COMMIT_LIMIT, LIST_LIMIT, BodyError, Request, Response, json_response, unquote
-from hubtools.hub._names import check_path
+from hubtools.hub._names import REPO_TYPES, check_path
 from hubtools.hub._operations import AddFile, AddLfsFile, DeleteFile, DeleteFolder, Operation
 from hubtools.hub._tree import Tree
 from hubtools.hub.lfs import Pointer, check_oid, lfs_patterns, upload_mode
@@ -25,13 +26,17 @@ LFS_MEDIA_TYPE = "application/vnd.git-lfs+json"
 
 def validate_yaml(hub: HubServer, request: Request) -> Response:
     body = request.json_object(LIST_LIMIT)
-    content = body.get("content")
+    content, repo_type = body.get("content"), body.get("repoType") or "model"
     if not isinstance(content, str):
         raise bad_request("'content' must be a string")
-    _, error = parse_front_matter(content)
-    if error:
-        raise HubError(400, error, body={"errors": [{"message": error}], "warnings": []})
-    return json_response({"errors": [], "warnings": []})
+    if repo_type not in REPO_TYPES:
+        raise bad_request(f"Invalid repoType {repo_type!r}: expected one of {', '.join(REPO_TYPES)}")
+    data, error = parse_front_matter(content)
+    errors, warnings = ([error], []) if error else validate_card(data, repo_type)
+    if errors:
+        answer = {"errors": [{"message": message} for message in errors], "warnings": []}
+        raise HubError(400, "; ".join(errors)[:2000], code="BadRequest", body=answer)
+    return json_response({"errors": [], "warnings": [{"message": message} for message in warnings]})
 
 
 def _decode_sample(value: object) -> bytes:

@@ -196,3 +196,47 @@ def test_unsupported_settings_are_refused_not_dropped(raw, hf_api, repo_name):
     reply = raw("PUT", f"/api/models/{repo}/settings", body={"discussionsDisabled": True})
     assert reply.status == 400 and "discussionsDisabled" in reply.json()["error"]
     assert raw("PUT", f"/api/models/{repo}/settings", body={"gated": "sometimes"}).status == 400
+
+
+@pytest.mark.parametrize(
+    ("metadata", "expected"),
+    [
+        ("license: not-a-licence", '"license" must be one of [apache-2.0, mit'),
+        ("license: [mit, nope]", '"license[1]" must be one of'),
+        ("language: English", '"language" must be an ISO 639'),
+        ("language: [en, xx, fr-CA]", '"language[1]" must be an ISO 639'),
+        ("base_model: a/b/c", '"base_model" must be a valid repo id'),
+        ("datasets: [ok/data, 'bad id']", '"datasets[1]" must be a valid repo id'),
+        ("model-index: {name: x}", '"model-index" must be an array'),
+        ("model-index: [{name: x, results: [{task: {}, dataset: {type: d, name: d}, metrics: [{type: acc}]}]}]",
+         '"model-index[0].results[0].task.type" is required'),
+        ("model-index: [{name: x, results: [{task: {type: t}, dataset: {type: d, name: d}, metrics: [{type: a}]}]}]",
+         '"model-index[0].results[0].metrics[0].value" is required'),
+        ("tags: [1, 2]", '"tags" must be a string'),
+    ],
+)  # fmt: skip
+def test_validate_yaml_checks_what_the_hub_checks(hf_api, repo_name, metadata, expected):
+    repo = repo_name("card-rules")
+    hf_api.create_repo(repo)
+    readme = f"---\n{metadata}\n---\n# card\n".encode()
+    with pytest.raises(ValueError, match="Invalid metadata in README.md") as info:
+        hf_api.upload_file(path_or_fileobj=readme, path_in_repo="README.md", repo_id=repo)
+    assert expected in str(info.value)
+    assert "README.md" not in hf_api.list_repo_files(repo)
+
+
+def test_validate_yaml_accepts_good_cards_and_warns_on_missing_metadata(hf_api, repo_name):
+    repo = repo_name("card-ok")
+    hf_api.create_repo(repo)
+    good = (
+        "---\nlicense: apache-2.0\nlanguage: [en, fra, pt-BR]\nbase_model: local/base\ndatasets: [local/data]\n"
+        "model-index:\n- name: m\n  results:\n  - task: {type: text-generation}\n    dataset: {type: d, name: d}\n"
+        "    metrics: [{type: perplexity, value: 3.5}]\n---\n# ok\n"
+    )
+    hf_api.upload_file(path_or_fileobj=good.encode(), path_in_repo="README.md", repo_id=repo)
+    with pytest.warns(UserWarning, match="empty or missing yaml metadata"):
+        hf_api.upload_file(path_or_fileobj=b"# no metadata\n", path_in_repo="README.md", repo_id=repo)
+    dataset = repo_name("card-ds")
+    hf_api.create_repo(dataset, repo_type="dataset")
+    readme = b"---\nlicense: cc-by-4.0\nbase_model: not checked for datasets/x/y\n---\n"
+    hf_api.upload_file(path_or_fileobj=readme, path_in_repo="README.md", repo_id=dataset, repo_type="dataset")
