@@ -118,6 +118,9 @@ def lfs_upload(hub: HubServer, request: Request, oid: str) -> Response:
     size = hub.store.lfs.check_signature(
         oid, request.param("size", "") or "", request.param("expires", "") or "", request.param("sig", "") or ""
     )
+    declared = request.headers.get("Content-Length")
+    if declared and declared.strip().isdigit() and int(declared) != size:
+        raise bad_request(f"LFS upload announces {declared} bytes, the upload URL is for {size}")
     try:
         hub.store.lfs.receive(oid, size, request.iter_body())
     except BodyError as error:

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import datetime
 import urllib.parse
 from typing import TYPE_CHECKING, Any
 
 from hubtools.hub._errors import HubError, bad_request, conflict, unauthorized
-from hubtools.hub._http import LIST_LIMIT, Request, Response, json_response, unquote
+from hubtools.hub._http import LIST_LIMIT, Request, Response, iso, json_response, unquote
 from hubtools.hub._names import SPACE_SDKS, URL_PREFIXES, check_path, check_repo_id, repo_type_from_body
 from hubtools.hub.storage import Repo
 
 if TYPE_CHECKING:
     from hubtools.hub.server import HubServer
-
-
-def iso(timestamp: float) -> str:
-    """The Hub's date format, `%Y-%m-%dT%H:%M:%S.%fZ` (a `+00:00` suffix breaks the clients' parser)."""
-    return datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def whoami(hub: HubServer, request: Request) -> Response:

@@ -6,6 +6,7 @@ closed) and every response carries a Content-Length; an error never leaves a hal
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import urllib.parse
@@ -243,6 +244,11 @@ def error_response(error: HubError) -> Response:
         headers["X-Error-Code"] = error.code
     headers["X-Error-Message"] = header_safe(error.message)
     return json_response({"error": error.message, **error.body}, status=error.status, headers=headers)
+
+
+def iso(timestamp: float) -> str:
+    """The Hub's date format, `%Y-%m-%dT%H:%M:%S.%fZ` (a `+00:00` suffix breaks the clients' parser)."""
+    return datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def unquote(segment: str) -> str:

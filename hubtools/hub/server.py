@@ -50,6 +50,8 @@ ROUTES: list[tuple[frozenset[str], re.Pattern[str], Callable[..., Response]]] = 
         ("GET", rf"{_REPO}/revision/{_S}", _api_repos.repo_info),
         ("PUT", rf"{_REPO}/settings", _api_repos.update_settings),
         ("GET", rf"{_REPO}/auth-check(/write)?", _api_repos.auth_check),
+        ("GET", rf"{_REPO}/lfs-files", _api_files.list_lfs_files),
+        ("POST", rf"{_REPO}/lfs-files/batch", _api_files.refuse_lfs_deletion),
         ("GET", rf"{_REPO}/tree/{_S}(?:/(.*))?", _api_repos.tree),
         ("POST", rf"{_REPO}/paths-info/{_S}", _api_repos.paths_info),
         ("GET", rf"{_REPO}/refs", _api_repos.refs),

@@ -240,3 +240,23 @@ def test_validate_yaml_accepts_good_cards_and_warns_on_missing_metadata(hf_api, 
     hf_api.create_repo(dataset, repo_type="dataset")
     readme = b"---\nlicense: cc-by-4.0\nbase_model: not checked for datasets/x/y\n---\n"
     hf_api.upload_file(path_or_fileobj=readme, path_in_repo="README.md", repo_id=dataset, repo_type="dataset")
+
+
+def test_lfs_files_are_listed_for_the_owner(hf_api, repo_name):
+    repo = repo_name("lfs-list")
+    hf_api.create_repo(repo)
+    first = hf_api.upload_file(path_or_fileobj=b"\x00" * 300, path_in_repo="w/a.bin", repo_id=repo).oid
+    hf_api.upload_file(path_or_fileobj=b"\x01" * 500, path_in_repo="w/a.bin", repo_id=repo)  # replaces it
+    hf_api.create_commit(  # the same content under a second name is one object
+        repo, operations=[CommitOperationAdd("copy.bin", b"\x01" * 500)], commit_message="copy"
+    )
+    hf_api.upload_file(path_or_fileobj=b"small text\n", path_in_repo="notes.txt", repo_id=repo)
+    files = sorted(hf_api.list_lfs_files(repo), key=lambda item: item.size)
+    assert [item.size for item in files] == [300, 500]
+    assert files[0].filename == "w/a.bin" and files[1].filename in {"w/a.bin", "copy.bin"}
+    assert files[0].file_oid == hf_api.get_paths_info(repo, ["w/a.bin"], revision=first)[0].lfs.sha256
+    assert files[0].pushed_at.tzinfo is not None
+    with pytest.raises(HfHubHTTPError) as info:
+        hf_api.permanently_delete_lfs_files(repo, files[:1])
+    assert info.value.response.status_code == 501
+    assert len(list(hf_api.list_lfs_files(repo))) == 2
