@@ -24,18 +24,20 @@ def _translate(pattern: str) -> str:
     index, size = 0, len(pattern)
     while index < size:
         char = pattern[index]
-        if pattern.startswith("**/", index) and (index == 0 or pattern[index - 1] == "/"):
-            out.append("(?:.*/)?")
-            index += 3
-        elif pattern.startswith("/**", index) and index + 3 == size:
-            out.append("/.*")
-            index += 3
-        elif pattern.startswith("**", index):
-            out.append(".*")
-            index += 2
-        elif char == "*":
-            out.append("[^/]*")
-            index += 1
+        if char == "*":
+            end = index
+            while end < size and pattern[end] == "*":
+                end += 1
+            alone = (index == 0 or pattern[index - 1] == "/") and (end == size or pattern[end] == "/")
+            if end - index >= 2 and alone:  # `**` between slashes crosses folders; any other run is one `*`
+                if end < size:
+                    out.append("(?:.*/)?")
+                    end += 1
+                else:
+                    out.append(".*")
+            else:
+                out.append("[^/]*")
+            index = end
         elif char == "?":
             out.append("[^/]")
             index += 1
@@ -48,7 +50,11 @@ def _translate(pattern: str) -> str:
             body = pattern[index + 1 : end]
             negate = body[:1] in ("!", "^")
             body = body[1:] if negate else body
-            out.append(("[^" if negate else "[") + body.replace("\\", "\\\\") + "]")
+            body = body.replace("\\", "\\\\").replace("/", "")
+            if not body and not negate:
+                out.append("(?!)")  # `[/]`: a class that can match nothing
+            else:
+                out.append(("[^/" if negate else "[") + body + "]")  # a class never matches `/`
             index = end + 1
         elif char == "\\" and index + 1 < size:
             out.append(re.escape(pattern[index + 1]))
@@ -85,7 +91,7 @@ class GitIgnore:
             if not line:
                 continue
             anchored = "/" in line
-            body = _translate(line.lstrip("/"))
+            body = _translate(line[1:] if line.startswith("/") else line)
             regex = re.compile(body if anchored else f"(?:.*/)?{body}", re.DOTALL)
             self.rules.append(_Rule(regex, negated, folders_only))
 

@@ -84,18 +84,22 @@ PATHS = [
 ]  # fmt: skip
 
 
-def test_gitignore_rules_agree_with_git(tmp_path):
-    (tmp_path / ".gitignore").write_text(GITIGNORE)
+TRICKY = ["[ab]**?", "*b[!a]*", "//\\*", "x[!a]b*", "a**", "**", "a/**/b", "[/]x", "\\!a", "a\\ ", "!\n*"]
+
+
+@pytest.mark.parametrize("rules", [GITIGNORE, *TRICKY])
+def test_gitignore_rules_agree_with_git(tmp_path, rules):
+    (tmp_path / ".gitignore").write_text(rules + "\n")
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    paths = [*PATHS, "a/b", "a/b/c", "a/x/b", "aa/b", "ab", "b/a.txt", "!a", "a ", "x/c.txt", "axb"]
     result = subprocess.run(
         ["git", "-C", str(tmp_path), "check-ignore", "--no-index", "--stdin"],
-        input="\n".join(PATHS),
+        input="\n".join(paths),
         capture_output=True,
         text=True,
     )
     by_git = set(result.stdout.split("\n")) - {""}
-    rules = GitIgnore(GITIGNORE)
-    assert {path for path in PATHS if rules.ignores(path)} == by_git
+    assert {path for path in paths if GitIgnore(rules + "\n").ignores(path)} == by_git
 
 
 def test_deleting_a_folder_named_without_trailing_slash(hf_api, repo_name):
