@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 def whoami(hub: HubServer, request: Request) -> Response:
     """The caller and their organizations, in huggingface.co's shape."""
-    user = hub.caller(request)
+    user = request.user
     if user is None:
         raise unauthorized("A token is required (Authorization: Bearer ...)")
     orgs = [

@@ -156,11 +156,8 @@ class HubServer:
             raise unauthorized("Invalid credentials in Authorization header")
         request.user = user
 
-    def caller(self, request: Request) -> User | None:
-        """The authenticated caller, or None for an anonymous one."""
-        return request.user
-
     def require_user(self, request: Request) -> User:
+        """The authenticated caller; 401 for an anonymous one."""
         if request.user is None:
             raise unauthorized("You must be authenticated (a token) to write to the Hub")
         return request.user

@@ -147,10 +147,14 @@ def load_users(path: Path) -> Accounts:
         raise HubtoolsError(f"{path}: field users: define at least one [users.NAME] table")
     tokens: list[tuple[str, User]] = []
     owners: dict[str, str] = {}
-    names = {name.lower() for name in parsed.users}
-    for name, entry in parsed.users.items():
+    names: dict[str, str] = {}
+    for name in parsed.users:
         if not is_valid_name(name):
             raise HubtoolsError(f"{path}: field users.{name}: invalid user name (letters, digits, '-', '_', '.')")
+        if name.lower() in names:  # namespaces match case-insensitively, as repo ids do
+            raise HubtoolsError(f"{path}: field users.{name}: the same name as users.{names[name.lower()]}")
+        names[name.lower()] = name
+    for name, entry in parsed.users.items():
         clash = sorted(org for org in entry.orgs if org.lower() in names)
         if clash:
             raise HubtoolsError(f"{path}: field users.{name}.orgs: {clash[0]!r} is also a user name")

@@ -115,6 +115,8 @@ def test_repo_ids_match_case_insensitively_and_keep_their_casing(users_hub):
         ("[users.alice]\ntoken = 'a'\n[users.bob]\ntoken = 'a'\n", "field users.bob.token"),
         ("[users.alice]\ntoken = 'a'\norgs = ['bob']\n[users.bob]\ntoken = 'b'\n", "field users.alice.orgs"),
         ("users = {}\n", "field users"),
+        ("[users.alice]\ntoken = 'a'\n[users.Alice]\ntoken = 'b'\n", "field users.Alice: the same name"),
+        ("[users.alice]\ntoken = 42\n", "field users.alice.token"),
         ("[users.alice\n", "invalid TOML"),
     ],
 )
