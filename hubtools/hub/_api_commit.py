@@ -7,11 +7,16 @@ import binascii
 import json
 from typing import TYPE_CHECKING, Any
 
+from hubtools.hub._card_rules import validate_card
+from hubtools.hub._cards import parse_front_matter
 from hubtools.hub._errors import HubError, bad_request
-from hubtools.hub._http import BodyError, Request, Response, json_response, unquote
-from hubtools.hub._names import check_path
+from hubtools.hub._gitignore import GitIgnore
+from hubtools.hub._http import COMMIT_LIMIT, LIST_LIMIT, BodyError, Request, Response, json_response, unquote
+from hubtools.hub._names import REPO_TYPES, check_path
+from hubtools.hub._operations import AddFile, AddLfsFile, DeleteFile, DeleteFolder, Operation
+from hubtools.hub._tree import Tree
 from hubtools.hub.lfs import Pointer, check_oid, lfs_patterns, upload_mode
-from hubtools.hub.storage import AddFile, AddLfsFile, DeleteFile, DeleteFolder, Operation, parse_front_matter
+from hubtools.hub.storage import Repo
 
 if TYPE_CHECKING:
     from hubtools.hub.server import HubServer
@@ -20,14 +25,18 @@ LFS_MEDIA_TYPE = "application/vnd.git-lfs+json"
 
 
 def validate_yaml(hub: HubServer, request: Request) -> Response:
-    body = request.json_object()
-    content = body.get("content")
+    body = request.json_object(LIST_LIMIT)
+    content, repo_type = body.get("content"), body.get("repoType") or "model"
     if not isinstance(content, str):
         raise bad_request("'content' must be a string")
-    _, error = parse_front_matter(content)
-    if error:
-        raise HubError(400, error, body={"errors": [{"message": error}], "warnings": []})
-    return json_response({"errors": [], "warnings": []})
+    if repo_type not in REPO_TYPES:
+        raise bad_request(f"Invalid repoType {repo_type!r}: expected one of {', '.join(REPO_TYPES)}")
+    data, error = parse_front_matter(content)
+    errors, warnings = ([error], []) if error else validate_card(data, repo_type)
+    if errors:
+        answer = {"errors": [{"message": message} for message in errors], "warnings": []}
+        raise HubError(400, "; ".join(errors)[:2000], code="BadRequest", body=answer)
+    return json_response({"errors": [], "warnings": [{"message": message} for message in warnings]})
 
 
 def _decode_sample(value: object) -> bytes:
@@ -39,13 +48,27 @@ def _decode_sample(value: object) -> bytes:
         raise bad_request("'sample' is not valid base64") from None
 
 
+def _gitignore(repo: Repo, snapshot: Tree, sent: object) -> GitIgnore | None:
+    """The rules that apply: the `.gitignore` the client is committing (`gitIgnore`), else the repo's own."""
+    if sent is not None:
+        if not isinstance(sent, str):
+            raise bad_request("'gitIgnore' must be a string")
+        return GitIgnore(sent)
+    entry = snapshot.get(".gitignore")
+    if entry is None or entry.kind != "file" or entry.lfs is not None or entry.size > 1024 * 1024:
+        return None
+    return GitIgnore(repo.read_blob(entry.oid).decode("utf-8", errors="replace"))
+
+
 def preupload(hub: HubServer, request: Request, url_type: str, namespace: str, name: str, rev: str) -> Response:
     repo = hub.repo_for_write(request, url_type, namespace, name)
     sha = repo.resolve(unquote(rev))
-    files = request.json_object().get("files")
+    body = request.json_object(LIST_LIMIT)
+    files = body.get("files")
     if not isinstance(files, list) or not all(isinstance(item, dict) for item in files):
         raise bad_request("'files' must be a list of objects")
     snapshot = repo.tree(sha)
+    ignore = _gitignore(repo, snapshot, body.get("gitIgnore"))
     attributes = snapshot.get(".gitattributes")
     patterns = lfs_patterns(repo.read_blob(attributes.oid).decode(errors="replace")) if attributes else []
     answers = []
@@ -57,7 +80,7 @@ def preupload(hub: HubServer, request: Request, url_type: str, namespace: str, n
         answer: dict[str, Any] = {
             "path": path,
             "uploadMode": upload_mode(path, size, _decode_sample(item.get("sample", "")), patterns),
-            "shouldIgnore": False,
+            "shouldIgnore": ignore is not None and ignore.ignores(path),
         }
         existing = snapshot.get(path)
         if existing is not None and existing.kind == "file":
@@ -68,7 +91,7 @@ def preupload(hub: HubServer, request: Request, url_type: str, namespace: str, n
 
 def lfs_batch(hub: HubServer, request: Request, prefix: str | None, namespace: str, name: str) -> Response:
     repo = hub.repo_for_write(request, (prefix or "models"), namespace, name)
-    body = request.json_object()
+    body = request.json_object(LIST_LIMIT)
     if body.get("operation") != "upload":
         raise bad_request("Only the LFS 'upload' operation is supported; download files through /resolve")
     if body.get("hash_algo", "sha256") != "sha256":
@@ -95,10 +118,13 @@ def lfs_upload(hub: HubServer, request: Request, oid: str) -> Response:
     size = hub.store.lfs.check_signature(
         oid, request.param("size", "") or "", request.param("expires", "") or "", request.param("sig", "") or ""
     )
+    declared = request.headers.get("Content-Length")
+    if declared and declared.strip().isdigit() and int(declared) != size:
+        raise bad_request(f"LFS upload announces {declared} bytes, the upload URL is for {size}")
     try:
         hub.store.lfs.receive(oid, size, request.iter_body())
     except BodyError as error:
-        raise bad_request(f"Malformed request body: {error}") from None
+        raise error.to_hub_error() from None
     return Response(200, {"Content-Type": "text/plain"}, b"")
 
 
@@ -164,7 +190,7 @@ def _operation(hub: HubServer, key: object, value: dict[str, Any], number: int) 
 
 def commit(hub: HubServer, request: Request, url_type: str, namespace: str, name: str, rev: str) -> Response:
     repo = hub.repo_for_write(request, url_type, namespace, name)
-    header, operations = _parse_ndjson(hub, request.body())
+    header, operations = _parse_ndjson(hub, request.body(COMMIT_LIMIT))
     summary, description = header.get("summary"), header.get("description") or ""
     parent = header.get("parentCommit")
     if not isinstance(summary, str) or not summary.strip() or not isinstance(description, str):
@@ -174,7 +200,7 @@ def commit(hub: HubServer, request: Request, url_type: str, namespace: str, name
     message = summary.strip() + (f"\n\n{description.strip()}" if description.strip() else "") + "\n"
     ref = repo.branch_ref(unquote(rev))
     create_pr = request.flag("create_pr")
-    sha, moved = repo.commit(ref, operations, message, hub.identity(), parent=parent, create_pr=create_pr)
+    sha, moved = repo.commit(ref, operations, message, hub.identity(request), parent=parent, create_pr=create_pr)
     pr_url = None
     if create_pr:
         pr_url = f"{request.base_url}/{repo.url_path}/discussions/{moved.rsplit('/', 1)[1]}"

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime
 import urllib.parse
 from typing import TYPE_CHECKING, Any
 
 from hubtools.hub._errors import HubError, bad_request, conflict, unauthorized
-from hubtools.hub._http import Request, Response, json_response, unquote
+from hubtools.hub._http import LIST_LIMIT, Request, Response, iso, json_response, unquote
 from hubtools.hub._names import SPACE_SDKS, URL_PREFIXES, check_path, check_repo_id, repo_type_from_body
 from hubtools.hub.storage import Repo
 
@@ -15,37 +14,51 @@ if TYPE_CHECKING:
     from hubtools.hub.server import HubServer
 
 
-def iso(timestamp: float) -> str:
-    """The Hub's date format, `%Y-%m-%dT%H:%M:%S.%fZ` (a `+00:00` suffix breaks the clients' parser)."""
-    return datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def whoami(hub: HubServer, request: Request) -> Response:
-    if not hub.caller(request):
+    """The caller and their organizations, in huggingface.co's shape."""
+    user = request.user
+    if user is None:
         raise unauthorized("A token is required (Authorization: Bearer ...)")
+    orgs = [
+        {
+            "type": "org",
+            "id": org,
+            "name": org,
+            "fullname": org,
+            "email": None,
+            "canPay": False,
+            "periodEnd": None,
+            "avatarUrl": None,
+            "roleInOrg": "write",
+            "isEnterprise": False,
+        }
+        for org in user.orgs
+    ]
     return json_response(
         {
             "type": "user",
-            "id": hub.user,
-            "name": hub.user,
-            "fullname": hub.user,
+            "id": user.name,
+            "name": user.name,
+            "fullname": user.name,
             "email": None,
             "emailVerified": False,
+            "canPay": False,
+            "periodEnd": None,
             "isPro": False,
-            "orgs": [],
+            "avatarUrl": None,
+            "orgs": orgs,
             "auth": {"type": "access_token", "accessToken": {"displayName": "hubtools", "role": "write"}},
         }
     )
 
 
 def no_namespace(hub: HubServer, request: Request, *groups: str | None) -> Response:
-    hub.caller(request)  # a bad token is still a 401
     name = unquote(next(group for group in groups if group and group not in ("datasets", "spaces", "models")))
     raise HubError(404, f"Repository not found: {name!r} (repo ids are 'namespace/name')", code="RepoNotFound")
 
 
-def _body_repo(hub: HubServer, body: dict[str, Any]) -> tuple[str, str]:
-    name, organization = body.get("name"), body.get("organization") or hub.user
+def _body_repo(request: Request, body: dict[str, Any], default_namespace: str) -> tuple[str, str]:
+    name, organization = body.get("name"), body.get("organization") or default_namespace
     if not isinstance(name, str) or not isinstance(organization, str):
         raise bad_request("'name' (and 'organization' if given) must be strings")
     repo_id = name if "/" in name else f"{organization}/{name}"
@@ -53,9 +66,10 @@ def _body_repo(hub: HubServer, body: dict[str, Any]) -> tuple[str, str]:
 
 
 def create_repo(hub: HubServer, request: Request) -> Response:
-    hub.require_write(request)
+    user = hub.require_user(request)
     body = request.json_object()
-    repo_type, repo_id = _body_repo(hub, body)
+    repo_type, repo_id = _body_repo(request, body, user.name)
+    hub.require_owner(request, repo_type, repo_id)
     url = f"{request.base_url}/{URL_PREFIXES[repo_type]}{repo_id}"
     visibility = body.get("visibility")
     private = visibility == "private" if visibility is not None else bool(body.get("private", False))
@@ -68,7 +82,7 @@ def create_repo(hub: HubServer, request: Request) -> Response:
     else:
         sdk = None
     try:
-        hub.store.create(repo_type, repo_id, private=private, sdk=sdk, who=hub.identity())
+        hub.store.create(repo_type, repo_id, private=private, sdk=sdk, who=hub.identity(request))
     except HubError as error:
         if error.status == 409:
             raise conflict("You already created this repo", url=url) from None
@@ -77,15 +91,51 @@ def create_repo(hub: HubServer, request: Request) -> Response:
 
 
 def delete_repo(hub: HubServer, request: Request) -> Response:
-    hub.require_write(request)
-    repo_type, repo_id = _body_repo(hub, request.json_object())
+    user = hub.require_user(request)
+    repo_type, repo_id = _body_repo(request, request.json_object(), user.name)
+    namespace, name = repo_id.split("/")
+    hub.repo_for_write(request, f"{repo_type}s", namespace, name)
     hub.store.delete(repo_type, repo_id)
+    return json_response({})
+
+
+def move_repo(hub: HubServer, request: Request) -> Response:
+    """Rename or transfer a repo: the caller must own both the source and the target namespace."""
+    hub.require_user(request)
+    body = request.json_object()
+    source, target = body.get("fromRepo"), body.get("toRepo")
+    if not isinstance(source, str) or not isinstance(target, str):
+        raise bad_request("'fromRepo' and 'toRepo' must be repo ids ('namespace/name')")
+    repo_type = repo_type_from_body(body.get("type"))
+    source_id, target_id = check_repo_id(source), check_repo_id(target)
+    namespace, name = source_id.split("/")
+    hub.repo_for_write(request, f"{repo_type}s", namespace, name)
+    hub.require_owner(request, repo_type, target_id)
+    hub.store.move(repo_type, source_id, target_id)
+    return json_response({})
+
+
+def auth_check(
+    hub: HubServer, request: Request, url_type: str, namespace: str, name: str, write: str | None = None
+) -> Response:
+    """200 when the caller may read (or, with `/write`, write) the repo; otherwise the error the access would get."""
+    if write:
+        hub.repo_for_write(request, url_type, namespace, name)
+    else:
+        hub.check_gate(request, hub.repo_for_read(request, url_type, namespace, name))
     return json_response({})
 
 
 def update_settings(hub: HubServer, request: Request, url_type: str, namespace: str, name: str) -> Response:
     repo = hub.repo_for_write(request, url_type, namespace, name)
     body = request.json_object()
+    unknown = sorted(set(body) - {"visibility", "private", "gated"})
+    if unknown:  # refuse, rather than answer 200 and drop the setting
+        raise bad_request(f"Repo setting {unknown[0]!r} is not supported by the embedded Hub")
+    if "gated" in body:
+        if body["gated"] not in (False, "auto", "manual"):
+            raise bad_request(f"Invalid gated value {body['gated']!r}: expected false, 'auto' or 'manual'")
+        repo.set_gated(body["gated"])
     visibility = body.get("visibility")
     if visibility is not None:
         if visibility not in ("public", "private", "protected"):
@@ -113,7 +163,7 @@ def repo_info(
         "lastModified": iso(repo.commit_time(sha)),
         "createdAt": iso(meta.created_at),
         "private": meta.private,
-        "gated": False,
+        "gated": meta.gated,
         "disabled": False,
         "downloads": 0,
         "likes": 0,
@@ -175,7 +225,7 @@ def _last_commit(repo: Repo, sha: str, path: str) -> dict[str, Any] | None:
 def paths_info(hub: HubServer, request: Request, url_type: str, namespace: str, name: str, rev: str) -> Response:
     repo = hub.repo_for_read(request, url_type, namespace, name)
     sha = repo.resolve(unquote(rev))
-    form = request.form_or_json()
+    form = request.form_or_json(LIST_LIMIT)
     expand = str((form.get("expand") or ["false"])[-1]).lower() in ("1", "true")
     snapshot = repo.tree(sha)
     items = []
@@ -256,7 +306,7 @@ def create_tag(hub: HubServer, request: Request, url_type: str, namespace: str, 
     tag, message = body.get("tag"), body.get("message")
     if not isinstance(tag, str) or not (message is None or isinstance(message, str)):
         raise bad_request("'tag' must be a string (and 'message' a string if given)")
-    repo.create_tag(tag, repo.resolve(unquote(rev)), message, hub.identity())
+    repo.create_tag(tag, repo.resolve(unquote(rev)), message, hub.identity(request))
     return json_response({})
 
 
@@ -270,7 +320,7 @@ def super_squash(hub: HubServer, request: Request, url_type: str, namespace: str
     message = request.json_object().get("message") or f"Super-squash branch '{unquote(branch)}'"
     if not isinstance(message, str):
         raise bad_request("'message' must be a string")
-    return json_response({"commitId": repo.squash(unquote(branch), message, hub.identity())})
+    return json_response({"commitId": repo.squash(unquote(branch), message, hub.identity(request))})
 
 
 def space_variables(hub: HubServer, request: Request, namespace: str, name: str) -> Response:
@@ -286,5 +336,5 @@ def space_variables(hub: HubServer, request: Request, namespace: str, name: str)
         elif not isinstance(value, str) or not (description is None or isinstance(description, str)):
             raise bad_request("'value' must be a string (and 'description' a string if given)")
         else:
-            repo.set_variable(key, value, description, iso(hub.identity().timestamp))
+            repo.set_variable(key, value, description, iso(hub.identity(request).timestamp))
     return json_response(repo.meta.variables)

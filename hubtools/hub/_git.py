@@ -46,6 +46,7 @@ def _base_env() -> dict[str, str]:
         GIT_CONFIG_GLOBAL=os.devnull,
         GIT_TERMINAL_PROMPT="0",
         GIT_OPTIONAL_LOCKS="0",
+        GIT_LITERAL_PATHSPECS="1",  # file names like `a*` or `:(x)` are names, never pathspec magic
         LC_ALL="C",
     )
     return env
@@ -107,6 +108,35 @@ class Git:
     def object_type(self, sha: str) -> str | None:
         result = self.run("cat-file", "-t", sha, check=False)
         return result.stdout.decode().strip() if result.returncode == 0 else None
+
+    def resolve_commit(self, prefix: str) -> str | None:
+        """The one commit an abbreviated sha names, or None (unknown or ambiguous); `prefix` is validated hex."""
+        result = self.run("rev-parse", "--verify", "--quiet", f"{prefix}^{{commit}}", check=False)
+        return result.stdout.decode().strip() if result.returncode == 0 else None
+
+    def reachable_objects(self) -> dict[str, str]:
+        """Every blob and tree reachable from any ref, with the first path it was seen at (sha -> path)."""
+        out = self.run("rev-list", "--objects", "--all").stdout.decode(errors="replace")
+        paths: dict[str, str] = {}
+        for line in out.splitlines():
+            sha, _, path = line.partition(" ")
+            if path:
+                paths.setdefault(sha, path)
+        return paths
+
+    def blob_sizes(self, shas: Iterable[str]) -> dict[str, int]:
+        """Size of each blob among `shas` (trees and missing objects are left out), in one `cat-file` call."""
+        wanted = "".join(f"{sha}\n" for sha in shas)
+        if not wanted:
+            return {}
+        fmt = "--batch-check=%(objectname) %(objecttype) %(objectsize)"
+        out = self.run("cat-file", fmt, input=wanted.encode()).stdout.decode()
+        sizes = {}
+        for line in out.splitlines():
+            parts = line.split()
+            if len(parts) == 3 and parts[1] == "blob":
+                sizes[parts[0]] = int(parts[2])
+        return sizes
 
     def read_blob(self, sha: str) -> bytes:
         return self.run("cat-file", "blob", sha).stdout

@@ -6,6 +6,7 @@ closed) and every response carries a Content-Length; an error never leaves a hal
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import urllib.parse
@@ -13,17 +14,33 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from hubtools.hub._errors import HubError, bad_request
 
-MAX_BODY = 1024 * 1024 * 1024  # in memory: JSON, NDJSON commits (regular files are small)
-DRAIN_LIMIT = 64 * 1024 * 1024  # an unread body larger than this closes the connection instead
+if TYPE_CHECKING:
+    from hubtools.hub.users import User
+
+# Bodies read into memory are capped per route, and the cap is checked against Content-Length before a byte is
+# read; LFS content never comes through here (it is streamed to disk, see `lfs.LfsStore.receive`).
+JSON_LIMIT = 64 * 1024  # small JSON: create, settings, branch, tag, variables
+LIST_LIMIT = 4 * 1024 * 1024  # preupload, LFS batch, paths-info, validate-yaml (the clients send <= 256 items)
+COMMIT_LIMIT = 512 * 1024 * 1024  # NDJSON commits, inlining regular files (each < 10 MB) as base64
+DRAIN_LIMIT = 1024 * 1024  # an unread body larger than this closes the connection instead
 _CHUNK = 1024 * 1024
 
 
 class BodyError(Exception):
-    """The request body is malformed at the HTTP level: the connection cannot be reused."""
+    """The request body is malformed or stalled at the HTTP level: the connection cannot be reused."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+    def to_hub_error(self) -> HubError:
+        if self.status == 408:
+            return HubError(408, f"Request body not received in time: {self}", code="RequestTimeout")
+        return bad_request(f"Malformed request body: {self}")
 
 
 class Request:
@@ -38,6 +55,7 @@ class Request:
         self._rfile = rfile
         self._consumed = False
         self._broken = False
+        self.user: User | None = None  # set by the server's authentication, before any body is read
         host = headers.get("Host")
         # URLs handed back to the client (repo url, LFS upload href, Link) use the address it reached us at.
         self.base_url = f"http://{host}" if host else default_base
@@ -77,7 +95,13 @@ class Request:
                     raise BodyError("request body ended early")
                 remaining -= len(data)
                 yield data
-        except (BodyError, OSError, ValueError):
+        except TimeoutError:
+            self._broken = True
+            raise BodyError("the client stopped sending", status=408) from None
+        except (OSError, ValueError) as error:
+            self._broken = True
+            raise BodyError(f"connection error ({type(error).__name__})") from None
+        except BodyError:
             self._broken = True
             raise
 
@@ -122,7 +146,12 @@ class Request:
             if self._rfile.readline(3).strip():
                 raise BodyError("malformed chunk terminator")
 
-    def body(self, limit: int = MAX_BODY) -> bytes:
+    def body(self, limit: int = JSON_LIMIT) -> bytes:
+        """The whole body, at most `limit` bytes (413 before reading when Content-Length already says more)."""
+        declared = self.headers.get("Content-Length")
+        if declared and declared.strip().isdigit() and int(declared) > limit:
+            self._broken = True
+            raise _too_large(limit)
         parts = []
         total = 0
         try:
@@ -130,15 +159,15 @@ class Request:
                 total += len(chunk)
                 if total > limit:
                     self._broken = True
-                    raise HubError(413, f"Request body too large (limit {limit} bytes)")
+                    raise _too_large(limit)
                 parts.append(chunk)
         except BodyError as error:
-            raise bad_request(f"Malformed request body: {error}") from None
+            raise error.to_hub_error() from None
         return b"".join(parts)
 
-    def json(self) -> Any:
+    def json(self, limit: int = JSON_LIMIT) -> Any:
         """The body as JSON (an empty body is `{}`); 400 when it does not parse."""
-        data = self.body()
+        data = self.body(limit)
         if not data.strip():
             return {}
         try:
@@ -146,18 +175,19 @@ class Request:
         except (ValueError, UnicodeDecodeError) as error:
             raise bad_request(f"Malformed JSON body: {error}") from None
 
-    def json_object(self) -> dict[str, Any]:
-        data = self.json()
+    def json_object(self, limit: int = JSON_LIMIT) -> dict[str, Any]:
+        data = self.json(limit)
         if not isinstance(data, dict):
             raise bad_request("Malformed JSON body: expected an object")
         return data
 
-    def form_or_json(self) -> dict[str, list[Any]]:
+    def form_or_json(self, limit: int = LIST_LIMIT) -> dict[str, list[Any]]:
         """A form-encoded body (`a=1&a=2`) or a JSON object, as name -> list of values."""
         if "json" in (self.headers.get("Content-Type") or ""):
-            return {key: value if isinstance(value, list) else [value] for key, value in self.json_object().items()}
+            items = self.json_object(limit).items()
+            return {key: value if isinstance(value, list) else [value] for key, value in items}
         try:
-            text = self.body().decode("utf-8")
+            text = self.body(limit).decode("utf-8")
         except UnicodeDecodeError:
             raise bad_request("Malformed form body: not UTF-8") from None
         return urllib.parse.parse_qs(text, keep_blank_values=True)
@@ -177,6 +207,10 @@ class Request:
         except (BodyError, OSError, ValueError):
             return False
         return True
+
+
+def _too_large(limit: int) -> HubError:
+    return HubError(413, f"Request body too large for this route (limit {limit // 1024} KB)", code="PayloadTooLarge")
 
 
 @dataclass
@@ -210,6 +244,11 @@ def error_response(error: HubError) -> Response:
         headers["X-Error-Code"] = error.code
     headers["X-Error-Message"] = header_safe(error.message)
     return json_response({"error": error.message, **error.body}, status=error.status, headers=headers)
+
+
+def iso(timestamp: float) -> str:
+    """The Hub's date format, `%Y-%m-%dT%H:%M:%S.%fZ` (a `+00:00` suffix breaks the clients' parser)."""
+    return datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def unquote(segment: str) -> str:

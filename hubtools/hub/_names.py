@@ -16,8 +16,11 @@ URL_TYPES = {"models": "model", "datasets": "dataset", "spaces": "space"}
 URL_PREFIXES = {"model": "", "dataset": "datasets/", "space": "spaces/"}
 SPACE_SDKS = ("gradio", "streamlit", "docker", "static")
 
-_NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9])?")
+# The Hub's rule: ASCII letters, digits, `_`, `-`, `.`, at most 96, starting and ending with a letter, digit or
+# `_` (huggingface_hub's own test user is `__DUMMY_TRANSFORMERS_USER__`).
+_NAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9._-]{0,94}[A-Za-z0-9_])?")
 _COMMIT = re.compile(r"[0-9a-f]{40}")
+_SHORT_COMMIT = re.compile(r"[0-9a-f]{7,39}")
 _REF_PART = re.compile(r"[A-Za-z0-9._+-]+(?:/[A-Za-z0-9._+-]+)*")
 
 
@@ -55,6 +58,11 @@ def check_repo_id(repo_id: str) -> str:
 
 def is_commit_sha(value: str) -> bool:
     return bool(_COMMIT.fullmatch(value))
+
+
+def is_short_sha(value: str) -> bool:
+    """An abbreviated commit id as the Hub accepts it: 7 to 39 lowercase hex characters."""
+    return bool(_SHORT_COMMIT.fullmatch(value))
 
 
 def check_ref_name(name: str, what: str = "branch") -> str:

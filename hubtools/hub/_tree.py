@@ -116,3 +116,15 @@ def load_tree(git: Git, commit: str) -> Tree:
         while len(_TREES) > _MAX_TREES:
             _TREES.popitem(last=False)
     return tree
+
+
+def reachable_lfs_files(git: Git) -> list[tuple[str, Pointer]]:
+    """Each LFS object referenced from any commit of any ref, once, with one path it was committed at."""
+    paths = git.reachable_objects()
+    small = [sha for sha, size in git.blob_sizes(paths).items() if size <= POINTER_MAX_SIZE]
+    found: dict[str, tuple[str, Pointer]] = {}
+    for sha, content in git.read_blobs(small).items():
+        pointer = parse_pointer(content)
+        if pointer is not None and pointer.oid not in found:
+            found[pointer.oid] = (paths[sha], pointer)
+    return sorted(found.values(), key=lambda item: (item[0], item[1].oid))

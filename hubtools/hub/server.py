@@ -11,30 +11,30 @@ before the client environment is configured and must not import any Hugging Face
 from __future__ import annotations
 
 import contextlib
-import hmac
+import ipaddress
 import re
-import socket
 import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable, Iterator, Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 from hubtools import __version__
 from hubtools.hub import _api_commit, _api_files, _api_repos
 from hubtools.hub._errors import HubError, repo_not_found, unauthorized
 from hubtools.hub._git import Identity
 from hubtools.hub._http import Request, Response, error_response, json_response, unquote
-from hubtools.hub._names import check_repo_id, is_valid_name, repo_type_from_url
+from hubtools.hub._names import check_repo_id, repo_type_from_url
+from hubtools.hub._transport import Handler, Limits, ThreadingServer
 from hubtools.hub.storage import Repo, RepoStore
+from hubtools.hub.users import Accounts, User
 
 _S = r"([^/]+)"
 _T = r"(models|datasets|spaces)"
 _REPO = rf"/api/{_T}/{_S}/{_S}"
 _PREFIXED = rf"/(?:(datasets|spaces)/)?{_S}/{_S}"
+_REPO_ROUTES = "commits|tree|refs|paths-info|preupload|commit|branch|tag|settings|super-squash|auth-check|lfs-files"
 
 # (methods, path pattern on the still-quoted path, handler(hub, request, *groups))
 ROUTES: list[tuple[frozenset[str], re.Pattern[str], Callable[..., Response]]] = [
@@ -45,9 +45,13 @@ ROUTES: list[tuple[frozenset[str], re.Pattern[str], Callable[..., Response]]] = 
         ("POST", r"/api/validate-yaml", _api_commit.validate_yaml),
         ("POST", r"/api/repos/create", _api_repos.create_repo),
         ("DELETE", r"/api/repos/delete", _api_repos.delete_repo),
+        ("POST", r"/api/repos/move", _api_repos.move_repo),
         ("GET", _REPO, _api_repos.repo_info),
         ("GET", rf"{_REPO}/revision/{_S}", _api_repos.repo_info),
         ("PUT", rf"{_REPO}/settings", _api_repos.update_settings),
+        ("GET", rf"{_REPO}/auth-check(/write)?", _api_repos.auth_check),
+        ("GET", rf"{_REPO}/lfs-files", _api_files.list_lfs_files),
+        ("POST", rf"{_REPO}/lfs-files/batch", _api_files.refuse_lfs_deletion),
         ("GET", rf"{_REPO}/tree/{_S}(?:/(.*))?", _api_repos.tree),
         ("POST", rf"{_REPO}/paths-info/{_S}", _api_repos.paths_info),
         ("GET", rf"{_REPO}/refs", _api_repos.refs),
@@ -66,6 +70,7 @@ ROUTES: list[tuple[frozenset[str], re.Pattern[str], Callable[..., Response]]] = 
         # Ids without a namespace ("gpt2") cannot exist here: say so in the Hub's words, not "unknown route".
         ("GET", rf"/api/{_T}/{_S}(?:/revision/{_S})?", _api_repos.no_namespace),
         ("GET", rf"/(?:(?:datasets|spaces)/)?{_S}/resolve/{_S}/.+", _api_repos.no_namespace),
+        ("GET POST PUT DELETE", rf"/api/{_T}/{_S}/(?:{_REPO_ROUTES})(?:/.*)?", _api_repos.no_namespace),
     ]
 ]
 
@@ -76,8 +81,10 @@ EXPECTED_404 = {"/api/agent-harnesses": "Agent harnesses are not available on th
 class HubServer:
     """A running embedded Hub: `url`, `root` and the `unknown_requests` it could not route ("METHOD /path").
 
-    `tree_page_size`, `tree_expand_page_size` and `commits_page_size` may be lowered (tests) to exercise
-    the clients' `Link: rel="next"` pagination.
+    Who may do what comes from `users` (see `hubtools.hub.users`), or from the `tokens`/`user` shorthand; with
+    neither, any non-empty token writes as `user`, which is only allowed on a loopback address unless
+    `insecure_open` says otherwise. `tree_page_size`, `tree_expand_page_size` and `commits_page_size` may be
+    lowered (tests) to exercise the clients' `Link: rel="next"` pagination.
     """
 
     def __init__(
@@ -88,22 +95,29 @@ class HubServer:
         port: int = 0,
         tokens: Sequence[str] = (),
         user: str = "local",
+        users: Accounts | None = None,
+        insecure_open: bool = False,
         log_requests: bool = False,
     ) -> None:
-        if not is_valid_name(user):
-            raise ValueError(f"invalid user name {user!r}: use letters, digits, '-', '_' or '.'")
+        self.accounts = users or Accounts.single(user, tokens)
+        if self.accounts.open and not insecure_open and not is_loopback(host):
+            raise ValueError(
+                f"refusing to serve on {host or 'all interfaces'} without tokens: anyone who can reach it could "
+                "write, delete and read private repos. Give --token-file, --token or --users (or --insecure-open "
+                "on a trusted network)"
+            )
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
         self.store = RepoStore(self.root)
         self.store.lfs.remove_stale_uploads()  # left by a server killed mid-upload
-        self.tokens = tuple(token for token in tokens if token)
-        self.user = user
+        self.user = self.accounts.default_user
         self.log_requests = log_requests
         self.unknown_requests: list[str] = []
         self.tree_page_size = 1000
         self.tree_expand_page_size = 50
         self.commits_page_size = 50
-        self._httpd = _ThreadingServer((host, port), _Handler, self)
+        self.limits = Limits()
+        self._httpd = ThreadingServer((host, port), Handler, self)
         bound_host, bound_port = self._httpd.server_address[:2]
         url_host = "127.0.0.1" if bound_host == "0.0.0.0" else bound_host
         url_host = "[::1]" if url_host == "::" else f"[{url_host}]" if ":" in str(url_host) else url_host
@@ -125,39 +139,83 @@ class HubServer:
         if self._thread is not None:
             self._thread.join(timeout=10)
 
+    @property
+    def open_connections(self) -> int:
+        """Client connections open now (each holds one thread)."""
+        return self._httpd.open_connections()
+
     # -- what handlers share ------------------------------------------------------------------------------------
 
-    def caller(self, request: Request) -> bool:
-        """True for an authenticated caller, False for an anonymous one; 401 for a token that is not accepted."""
+    def authenticate(self, request: Request) -> None:
+        """Set `request.user` from its bearer token (None: anonymous); 401 for a token that is not accepted."""
         token = request.token
         if token is None:
-            return False
-        if token and (not self.tokens or any(hmac.compare_digest(token, known) for known in self.tokens)):
-            return True
-        raise unauthorized("Invalid credentials in Authorization header")
+            request.user = None
+            return
+        user = self.accounts.authenticate(token) if token.isascii() else None
+        if user is None:
+            raise unauthorized("Invalid credentials in Authorization header")
+        request.user = user
 
-    def require_write(self, request: Request) -> None:
-        if not self.caller(request):
+    def require_user(self, request: Request) -> User:
+        """The authenticated caller; 401 for an anonymous one."""
+        if request.user is None:
             raise unauthorized("You must be authenticated (a token) to write to the Hub")
+        return request.user
 
-    def identity(self) -> Identity:
-        return Identity(self.user, f"{self.user}@users.noreply.hubtools.local", int(time.time()))
+    def require_owner(self, request: Request, repo_type: str, repo_id: str) -> User:
+        """The caller, when they may write under the namespace of `repo_id`; 403 (the Hub's wording) otherwise."""
+        user = self.require_user(request)
+        namespace = repo_id.split("/")[0]
+        if not user.owns(namespace):
+            raise HubError(
+                403,
+                f'You don\'t have the rights to create a {repo_type} under the namespace "{namespace}"',
+                code="Forbidden",
+            )
+        return user
+
+    def identity(self, request: Request | None = None) -> Identity:
+        """Who a commit or tag made by this request is attributed to."""
+        name = request.user.name if request is not None and request.user is not None else self.user
+        return Identity(name, f"{name}@users.noreply.hubtools.local", int(time.time()))
 
     def _repo(self, url_type: str, namespace: str, name: str) -> Repo:
         repo_id = check_repo_id(f"{unquote(namespace)}/{unquote(name)}")
         return self.store.get(repo_type_from_url(url_type), repo_id)
 
+    def can_read(self, user: User | None, repo: Repo) -> bool:
+        return not repo.meta.private or (user is not None and user.owns(repo.meta.repo_id.split("/")[0]))
+
     def repo_for_read(self, request: Request, url_type: str, namespace: str, name: str) -> Repo:
-        """The repo, or 404 RepoNotFound when it does not exist or is private and the caller anonymous."""
-        authenticated = self.caller(request)
+        """The repo, or 404 RepoNotFound when it does not exist or is private and not the caller's."""
         repo = self._repo(url_type, namespace, name)
-        if repo.meta.private and not authenticated:
-            raise repo_not_found(repo.meta.repo_id)
+        if not self.can_read(request.user, repo):
+            raise repo_not_found(f"{unquote(namespace)}/{unquote(name)}")
         return repo
 
+    def check_gate(self, request: Request, repo: Repo) -> None:
+        """Gated repos: files need a signed-in user ("auto" approves everyone; "manual" only the owners here,
+        since the embedded Hub has no access requests to approve). GatedRepo errors, as the Hub sends them."""
+        gated, user = repo.meta.gated, request.user
+        if not gated or (user is not None and user.owns(repo.meta.repo_id.split("/")[0])):
+            return
+        what = f"{repo.meta.repo_type} {repo.meta.repo_id}"
+        if user is None:
+            message = f"Access to {what} is restricted. You must have access to it and be authenticated to access it."
+            raise HubError(401, message, code="GatedRepo")
+        if gated == "manual":
+            raise HubError(
+                403, f"Access to {what} is restricted and you are not in the authorized list.", code="GatedRepo"
+            )
+
     def repo_for_write(self, request: Request, url_type: str, namespace: str, name: str) -> Repo:
-        self.require_write(request)
-        return self._repo(url_type, namespace, name)
+        """The repo when the caller may write to it: 401 anonymous, 404 private and not theirs, 403 not theirs."""
+        repo = self.repo_for_read(request, url_type, namespace, name)  # a repo one cannot see does not exist
+        user = self.require_user(request)
+        if not user.owns(repo.meta.repo_id.split("/")[0]):
+            raise HubError(403, f"You don't have write access to {repo.meta.repo_id}", code="Forbidden")
+        return repo
 
     # -- dispatch -----------------------------------------------------------------------------------------------
 
@@ -165,6 +223,7 @@ class HubServer:
         """Route one request; every failure becomes an error response, never an exception."""
         try:
             request.check_framing()
+            self.authenticate(request)
             for methods, pattern, handler in ROUTES:
                 match = pattern.fullmatch(request.path)
                 if match and (request.method in methods or (request.method == "HEAD" and "GET" in methods)):
@@ -184,90 +243,14 @@ class HubServer:
         print(f"[hubtools hub] {message}", file=sys.stderr, flush=True)
 
 
-class _ThreadingServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], hub: HubServer) -> None:
-        self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
-        self.hub = hub
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(address, handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._connections_lock:
-            self._connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._connections_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def close_connections(self) -> None:
-        with self._connections_lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "hubtools-hub"
-    sys_version = ""
-    timeout = 300
-    server: _ThreadingServer
-
-    def _dispatch(self) -> None:
-        hub = self.server.hub
-        request = Request(self.command, self.path, self.headers, self.rfile, default_base=hub.url)
-        started = time.monotonic()
-        response = hub.handle(request)
-        if not request.finish():
-            self.close_connection = True
-        self._send(response, with_body=self.command != "HEAD")
-        if hub.log_requests or response.status >= 500:
-            elapsed = (time.monotonic() - started) * 1000
-            hub.log(f"{self.command} {request.path} -> {response.status} ({elapsed:.0f} ms)")
-
-    do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = _dispatch
-
-    def _send(self, response: Response, *, with_body: bool) -> None:
-        try:
-            self.send_response_only(response.status)
-            self.send_header("Date", self.date_time_string())
-            self.send_header("Content-Length", str(response.length))
-            for name, value in response.headers.items():
-                self.send_header(name, value)
-            if self.close_connection:
-                self.send_header("Connection", "close")
-            self.end_headers()
-            if not with_body:
-                return
-            if response.file is None:
-                self.wfile.write(response.body)
-                return
-            path, offset, remaining = response.file
-            with open(path, "rb") as handle:
-                handle.seek(offset)
-                while remaining > 0:
-                    chunk = handle.read(min(remaining, 1024 * 1024))
-                    if not chunk:
-                        break
-                    self.wfile.write(chunk)
-                    remaining -= len(chunk)
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
-
-    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-        """Malformed request lines and headers get the Hub's JSON error shape too."""
-        self.close_connection = True
-        text = message or explain or "Bad request"
-        self._send(error_response(HubError(code, text)), with_body=self.command != "HEAD")
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # requests are logged by _dispatch, on demand
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 @contextlib.contextmanager
@@ -278,10 +261,21 @@ def running_hub(
     port: int = 0,
     tokens: Sequence[str] = (),
     user: str = "local",
+    users: Accounts | None = None,
+    insecure_open: bool = False,
     log_requests: bool = False,
 ) -> Iterator[HubServer]:
     """Run an embedded Hub on `root` for the duration of the block (port 0 picks a free port)."""
-    server = HubServer(root, host=host, port=port, tokens=tokens, user=user, log_requests=log_requests)
+    server = HubServer(
+        root,
+        host=host,
+        port=port,
+        tokens=tokens,
+        user=user,
+        users=users,
+        insecure_open=insecure_open,
+        log_requests=log_requests,
+    )
     server.start()
     try:
         yield server

@@ -15,6 +15,7 @@ race, one with a stale `parentCommit` is refused (412) as the Hub does.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import random
@@ -29,13 +30,16 @@ from typing import Any
 
 import yaml
 
-from hubtools.hub._errors import HubError, conflict, entry_not_found, repo_not_found, revision_not_found
+from hubtools.hub._cards import parse_front_matter
+from hubtools.hub._errors import HubError, conflict, repo_not_found, revision_not_found
 from hubtools.hub._git import ZERO_SHA, Git, Identity, LogEntry
-from hubtools.hub._names import URL_PREFIXES, check_ref_name, is_commit_sha
+from hubtools.hub._names import URL_PREFIXES, check_ref_name, is_commit_sha, is_short_sha
+from hubtools.hub._operations import AddFile, Operation, adds_content, apply_operations
 from hubtools.hub._tree import Tree, load_tree
-from hubtools.hub.lfs import DEFAULT_GITATTRIBUTES, LfsStore, Pointer
+from hubtools.hub.lfs import DEFAULT_GITATTRIBUTES, LfsStore
 
 _META_FILE = "hubtools.json"
+_LOCK_FILE = "hubtools.lock"
 _MAX_ATTEMPTS = 200
 
 
@@ -48,54 +52,55 @@ class RepoMeta:
     private: bool = False
     sdk: str | None = None
     created_at: float = 0.0
+    gated: str | bool = False  # False, "auto" or "manual", as the Hub reports it
     # Space variables: key -> {"value", "description", "updatedAt"}, as the variables API answers them.
     variables: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class AddFile:
-    path: str
-    content: bytes
-
-
-@dataclass(frozen=True)
-class AddLfsFile:
-    path: str
-    pointer: Pointer
-
-
-@dataclass(frozen=True)
-class DeleteFile:
-    path: str
-
-
-@dataclass(frozen=True)
-class DeleteFolder:
-    path: str
-
-
-Operation = AddFile | AddLfsFile | DeleteFile | DeleteFolder
-
-
 class RepoStore:
-    """All repos of one Hub, found by (type, id)."""
+    """All repos of one Hub, found by (type, id); ids match case-insensitively, as on the Hub."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self.tmp = root / "tmp"
         self.lfs = LfsStore(root)
         self._lock = threading.Lock()
-        self._commit_locks: dict[Path, threading.Lock] = {}
-        self._commit_locks_lock = threading.Lock()
+        self._thread_locks: dict[Path, threading.Lock] = {}
+        self._thread_locks_lock = threading.Lock()
 
-    def commit_lock(self, git_dir: Path) -> threading.Lock:
-        """Serializes this store's writers to one repo (no wasted work); CAS still guards other processes."""
-        with self._commit_locks_lock:
-            return self._commit_locks.setdefault(git_dir, threading.Lock())
+    @contextlib.contextmanager
+    def locked(self, repo: Repo) -> Iterator[None]:
+        """One writer per repo: a thread lock in this process, and a file lock for other servers on this root.
+
+        Commits are also safe without it (compare-and-swap), but metadata edits, deletes and moves are not. Raises
+        404 when the repo was deleted or moved while waiting.
+        """
+        git_dir = repo.git.git_dir
+        with self._thread_locks_lock:
+            thread_lock = self._thread_locks.setdefault(git_dir, threading.Lock())
+        with thread_lock:
+            try:
+                descriptor = os.open(git_dir / _LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
+            except (FileNotFoundError, NotADirectoryError):
+                raise repo_not_found(repo.meta.repo_id) from None
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX)
+                if not (git_dir / _META_FILE).exists():
+                    raise repo_not_found(repo.meta.repo_id)
+                yield
+            finally:
+                os.close(descriptor)  # releases the flock
 
     def _git_dir(self, repo_type: str, repo_id: str) -> Path:
+        """Repos live under their lower-cased id; a folder of an older layout (exact case) is still found."""
+        base = self.root / "repos" / f"{repo_type}s"
         namespace, name = repo_id.split("/")
-        return self.root / "repos" / f"{repo_type}s" / namespace / f"{name}.git"
+        path = base / namespace.lower() / f"{name.lower()}.git"
+        if not path.exists():
+            legacy = base / namespace / f"{name}.git"
+            if legacy.exists():
+                return legacy
+        return path
 
     def get(self, repo_type: str, repo_id: str) -> Repo:
         """The repo, or 404 RepoNotFound."""
@@ -133,15 +138,34 @@ class RepoStore:
         return self.get(repo_type, repo_id)
 
     def delete(self, repo_type: str, repo_id: str) -> None:
-        """Remove a repo (its LFS objects stay: they may be shared with other repos)."""
-        git_dir = self._git_dir(repo_type, repo_id)
-        with self._lock:
-            if not (git_dir / _META_FILE).exists():
-                raise repo_not_found(repo_id)
-            self.tmp.mkdir(parents=True, exist_ok=True)
-            trash = Path(tempfile.mkdtemp(dir=self.tmp, prefix="deleted-"))
-            os.rename(git_dir, trash / "repo.git")
-        shutil.rmtree(trash, ignore_errors=True)
+        """Remove a repo once no commit is in flight (its LFS objects stay: other repos may share them)."""
+        repo = self.get(repo_type, repo_id)
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        trash = Path(tempfile.mkdtemp(dir=self.tmp, prefix="deleted-"))
+        try:
+            with self._lock, self.locked(repo):
+                os.rename(repo.git.git_dir, trash / "repo.git")
+        finally:
+            shutil.rmtree(trash, ignore_errors=True)
+
+    def move(self, repo_type: str, source_id: str, target_id: str) -> Repo:
+        """Rename a repo (also across namespaces); its history, refs and LFS content go with it."""
+        repo = self.get(repo_type, source_id)
+        source = repo.git.git_dir
+        target = self._git_dir(repo_type, target_id)
+        with self._lock, self.locked(repo):
+            if target != source:
+                if target.exists():
+                    raise conflict(f"A repo named {target_id} already exists", url=target_id)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.rename(source, target)
+                except OSError:  # another process sharing this root created it first
+                    raise conflict(f"A repo named {target_id} already exists", url=target_id) from None
+            meta = RepoMeta(**json.loads((target / _META_FILE).read_text()))
+            meta.repo_id = target_id
+            Repo(self, meta, target).write_meta()
+        return self.get(repo_type, target_id)
 
 
 def _space_readme(repo_id: str, sdk: str | None) -> str:
@@ -171,7 +195,7 @@ class Repo:
     @contextlib.contextmanager
     def _editing_meta(self) -> Iterator[RepoMeta]:
         """The metadata as on disk now, saved after the edit; one writer at a time, so no edit is lost."""
-        with self.store.commit_lock(self.git.git_dir):
+        with self.store.locked(self):
             self.meta = RepoMeta(**json.loads((self.git.git_dir / _META_FILE).read_text()))
             yield self.meta
             self.write_meta()
@@ -180,6 +204,10 @@ class Repo:
         with self._editing_meta() as meta:
             meta.private = private
 
+    def set_gated(self, gated: str | bool) -> None:
+        with self._editing_meta() as meta:
+            meta.gated = gated
+
     # -- refs -----------------------------------------------------------------------------------------------
 
     def refs(self) -> dict[str, str]:
@@ -187,7 +215,7 @@ class Repo:
         return {name: peeled for name, _, peeled in self.git.refs()}
 
     def resolve(self, revision: str) -> str:
-        """A branch, tag, `refs/...` name or full commit sha to a commit sha; 404 RevisionNotFound otherwise."""
+        """A branch, tag, `refs/...` name, full or short (7+ hex) commit sha to a commit sha; 404 otherwise."""
         if is_commit_sha(revision):
             if self.git.object_type(revision) == "commit":
                 return revision
@@ -196,6 +224,10 @@ class Repo:
         for name in (f"refs/heads/{revision}", f"refs/tags/{revision}", revision):
             if name.startswith("refs/") and name in refs:
                 return refs[name]
+        if is_short_sha(revision):
+            sha = self.git.resolve_commit(revision)
+            if sha is not None:
+                return sha
         raise revision_not_found(revision)
 
     def branch_ref(self, revision: str) -> str:
@@ -211,18 +243,18 @@ class Repo:
     def create_branch(self, name: str, start: str) -> None:
         check_ref_name(name, "branch")
         if not self.git.update_ref(f"refs/heads/{name}", start, ZERO_SHA):
-            raise conflict(f"Reference already exists: refs/heads/{name}")
+            raise conflict(f"Reference refs/heads/{name} already exists")  # the Hub's wording
 
     def delete_branch(self, name: str) -> None:
         if name == "main":
-            raise HubError(403, "Cannot delete the default branch 'main'")
+            raise HubError(403, "Cannot delete refs/heads/main: it is the default branch", code="Forbidden")
         self._delete_ref(f"refs/heads/{name}", name)
 
     def create_tag(self, name: str, target: str, message: str | None, who: Identity) -> None:
         check_ref_name(name, "tag")
         obj = self.git.make_tag(name, target, message, who) if message else target
         if not self.git.update_ref(f"refs/tags/{name}", obj, ZERO_SHA):
-            raise conflict(f"Tag already exists: {name}")
+            raise conflict(f"Reference refs/tags/{name} already exists")
 
     def delete_tag(self, name: str) -> None:
         self._delete_ref(f"refs/tags/{name}", name)
@@ -238,7 +270,7 @@ class Repo:
         The old commits stay reachable from tags and other branches that point at them, as on the Hub.
         """
         ref = f"refs/heads/{branch}"
-        with self.store.commit_lock(self.git.git_dir):
+        with self.store.locked(self):
             head = self.refs().get(ref)
             if head is None:
                 raise revision_not_found(branch)
@@ -300,10 +332,12 @@ class Repo:
         Without `parent` a lost compare-and-swap race re-applies the operations onto the new head; with it, the
         head must still be `parent` (else 412).
         """
-        contents = [op.content if isinstance(op, AddFile) else op.pointer.encode() for op in operations if _adds(op)]
+        contents = [
+            op.content if isinstance(op, AddFile) else op.pointer.encode() for op in operations if adds_content(op)
+        ]
         blob_shas = iter(self.git.hash_blobs(contents))
-        blobs = {id(op): next(blob_shas) for op in operations if _adds(op)}
-        with self.store.commit_lock(self.git.git_dir):
+        blobs = {id(op): next(blob_shas) for op in operations if adds_content(op)}
+        with self.store.locked(self):
             return self._commit(ref, operations, blobs, message, who, parent, create_pr)
 
     def _commit(
@@ -323,7 +357,7 @@ class Repo:
                 raise revision_not_found(ref.removeprefix("refs/heads/"))
             if parent is not None and parent != head:
                 raise _stale_parent(parent)
-            updates = _apply(self.tree(head) if head else None, operations, blobs)
+            updates = apply_operations(self.tree(head) if head else None, operations, blobs)
             tree = self.git.build_tree(head, updates)
             sha = self.git.commit_tree(tree, [head] if head else [], message, who)
             target, old = (_next_pr_ref(refs), ZERO_SHA) if create_pr else (ref, head or ZERO_SHA)
@@ -335,64 +369,12 @@ class Repo:
         raise HubError(503, "Too many concurrent commits on this branch, try again")
 
 
-def _adds(op: Operation) -> bool:
-    return isinstance(op, AddFile | AddLfsFile)
-
-
 def _stale_parent(parent: str) -> HubError:
-    return HubError(
-        412, f"A commit has happened since {parent}. Please refresh and try again.", code="PreconditionFailed"
-    )
+    """The Hub's exact wording (users search for it); the stale parent goes in the body, not the message."""
+    message = "A commit has happened since. Please refresh and try again."
+    return HubError(412, message, code="PreconditionFailed", body={"parentCommit": parent})
 
 
 def _next_pr_ref(refs: dict[str, str]) -> str:
     numbers = [int(name.rsplit("/", 1)[1]) for name in refs if name.startswith("refs/pr/") and name[8:].isdigit()]
     return f"refs/pr/{max(numbers, default=0) + 1}"
-
-
-def _apply(tree: Tree | None, operations: Sequence[Operation], blobs: dict[int, str]) -> dict[str, str | None]:
-    """Index updates (path -> blob sha, None = remove) that turn `tree` into the tree after `operations`."""
-    before = {entry.path: entry.oid for entry in tree.files()} if tree else {}
-    files = dict(before)
-    commit = tree.commit if tree else None
-    for op in operations:
-        if isinstance(op, DeleteFile):
-            if files.pop(op.path, None) is None:
-                raise entry_not_found(op.path, commit, f"A file with this name doesn't exist: {op.path}")
-        elif isinstance(op, DeleteFolder):
-            doomed = [path for path in files if path.startswith(op.path + "/")]
-            if not doomed:
-                raise entry_not_found(op.path, commit, f"A folder with this name doesn't exist: {op.path}")
-            for path in doomed:
-                del files[path]
-        else:
-            parents = op.path.split("/")[:-1]
-            for depth in range(1, len(parents) + 1):
-                if "/".join(parents[:depth]) in files:
-                    raise HubError(400, f"Cannot add {op.path!r}: {'/'.join(parents[:depth])!r} is a file")
-            if any(path.startswith(op.path + "/") for path in files):
-                raise HubError(400, f"Cannot add {op.path!r}: a folder with this name exists")
-            files[op.path] = blobs[id(op)]
-    updates: dict[str, str | None] = {path: None for path in before if path not in files}
-    updates.update({path: sha for path, sha in files.items() if before.get(path) != sha})
-    return updates
-
-
-def parse_front_matter(content: str) -> tuple[dict[str, Any] | None, str | None]:
-    """(metadata, error) from a README's leading `---` YAML block; metadata is None when absent or invalid."""
-    text = content.lstrip("\ufeff")
-    lines = text.splitlines()
-    if not lines or lines[0].strip() != "---":
-        return None, None
-    for index, line in enumerate(lines[1:], start=1):
-        if line.strip() == "---":
-            try:
-                data = yaml.safe_load("\n".join(lines[1:index]))
-            except yaml.YAMLError as error:
-                return None, f"Invalid YAML in README.md metadata: {error}"
-            if data is None:
-                return None, None
-            if not isinstance(data, dict):
-                return None, "README.md metadata must be a YAML mapping"
-            return data, None
-    return None, "README.md metadata block is not closed by '---'"
