@@ -119,10 +119,11 @@ def launch_space(
     if maintainer:
         os.environ["SHOW_CHECKPOINTS"] = "1"
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    demo = _load_app(app_dir).build_demo()
+    app = _load_app(app_dir)
+    demo = app.build_demo()
     print(f"hubtools space: serving {model} from {where} at http://{host}:{port}/", file=sys.stderr)
     demo.queue(default_concurrency_limit=16).launch(
-        server_name=host, server_port=port, ssr_mode=False, show_error=False, quiet=True
+        server_name=host, server_port=port, show_error=False, quiet=True, **app.LAUNCH_OPTIONS
     )
 
 

@@ -29,6 +29,7 @@ def whoami(hub: HubServer, request: Request) -> Response:
             "id": hub.user,
             "name": hub.user,
             "fullname": hub.user,
+            "avatarUrl": "",  # present on huggingface.co; Gradio's local sign-in reads it
             "email": None,
             "emailVerified": False,
             "isPro": False,

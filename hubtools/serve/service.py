@@ -202,19 +202,6 @@ class ChatService:
         revision = (choice or "").split(":", 1)[0].strip()
         return ":" in (choice or "") or revision == self.config.checkpoints_branch
 
-    def is_maintainer(self, token: str | None) -> bool:
-        """Whether `token` belongs to the model repo's owner or a member of the owning organisation."""
-        from huggingface_hub import HfApi
-
-        if not token or not token.strip() or not self.config.model_repo:
-            return False
-        try:
-            me = HfApi(endpoint=self.api.endpoint, token=token.strip()).whoami()
-        except Exception:
-            return False
-        names = {me.get("name")} | {org.get("name") for org in me.get("orgs") or [] if isinstance(org, dict)}
-        return self.config.model_repo.split("/")[0] in names
-
     def status(self, model: LoadedModel | None) -> str:
         if model is not None:
             return model.status()

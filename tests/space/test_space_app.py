@@ -11,10 +11,18 @@ from hubtools.serve.config import ServeConfig
 from hubtools.serve.service import ChatService
 
 
-def client(url):
+def client(url, *, signed_in: bool = False):
+    """A visitor; `signed_in` goes through the app's Sign in with Hugging Face (Gradio's local mode: the local
+    token's account) and carries the session cookie, as a browser would."""
+    import httpx
     from gradio_client import Client
 
-    return Client(url, verbose=False)
+    if not signed_in:
+        return Client(url, verbose=False)
+    login = httpx.get(url + "login/callback", follow_redirects=False, timeout=30)
+    session = login.cookies.get("session")
+    assert session, login.headers
+    return Client(url, verbose=False, headers={"Cookie": f"session={session}"})
 
 
 def test_chat_streams_a_reply_from_the_newest_release(app_url, service, chat_repo):
@@ -43,7 +51,7 @@ def test_switching_revisions_changes_the_model(app_url, chat_repo):
 
     refused = c.predict("checkpoints:checkpoint-1", api_name="/switch_model")
     assert "for maintainers" in refused
-    c.predict("hf_local_dev", api_name="/unlock_checkpoints")
+    c = client(app_url, signed_in=True)  # the local token's account owns the repo
     status = c.predict("checkpoints:checkpoint-1", api_name="/switch_model")
     assert "checkpoint checkpoint-1" in status and chat_repo.checkpoints_commit[:10] in status
     from_checkpoint = c.predict("Tell me a story", api_name="/chat", **settings)
@@ -86,8 +94,7 @@ def test_long_message_within_limits_trims_history_instead_of_failing(app_url):
     ],
 )
 def test_missing_revision_or_broken_model_is_reported_and_chat_goes_on(app_url, choice, expected):
-    c = client(app_url)
-    c.predict("hf_local_dev", api_name="/unlock_checkpoints")
+    c = client(app_url, signed_in=True)
     status = c.predict(choice, api_name="/switch_model")
     print(status)
     assert status.startswith("⚠️") and expected in status and "Traceback" not in status
@@ -113,3 +120,56 @@ def test_start_up_failures_show_a_friendly_message(session_api, chat_repo, repo,
         with pytest.raises(AppError, match=expected) as info:
             client(url).predict("hello", api_name="/chat")
         assert "Traceback" not in str(info.value)
+
+
+def test_chat_api_takes_the_conversation_so_far(app_url):
+    c = client(app_url)
+    greedy = {"temperature": 0.0, "max_new_tokens": 10}
+    so_far = [{"role": "user", "content": "My name is Ada."}, {"role": "assistant", "content": "Nice to meet you!"}]
+    alone = c.predict("What is my name?", api_name="/chat", **greedy)
+    with_history = c.predict("What is my name?", so_far, api_name="/chat", **greedy)
+    assert with_history.strip() and with_history != alone  # the earlier turns reached the prompt
+    assert c.predict("What is my name?", [], api_name="/chat", **greedy) == alone
+
+
+@pytest.mark.parametrize(
+    ("messages", "expected"),
+    [({"role": "user"}, "expected a list"), ([{"role": "system", "content": "x"}], r"messages\[0\]")],
+)
+def test_chat_api_refuses_malformed_messages(app_url, messages, expected):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match=expected):
+        client(app_url).predict("hi", messages, api_name="/chat")
+
+
+def test_the_short_commit_id_in_the_status_line_can_be_typed_back(app_url, chat_repo):
+    c = client(app_url)
+    short = chat_repo.tags["v0.1.0"][:10]
+    status = c.predict(short, api_name="/switch_model")
+    assert not status.startswith("⚠️") and chat_repo.tags["v0.1.0"][:10] in status
+    assert c.predict("still there?", api_name="/chat", max_new_tokens=4).strip()
+    assert "does not exist" in c.predict("0000000000", api_name="/switch_model")
+
+
+def test_no_token_ever_goes_into_a_component_and_run_history_is_off(app_url):
+    import httpx
+
+    config = httpx.get(app_url + "config", timeout=30).json()
+    assert config.get("run_history") is False
+    for component in config["components"]:
+        props = component.get("props", {})
+        assert props.get("type") != "password", props
+        assert "hub token" not in str(props.get("label") or "").lower(), props
+    assert not any("unlock" in str(d.get("api_name")) for d in config["dependencies"])
+    assert any("Sign in with Hugging Face" in str(c.get("props", {}).get("value")) for c in config["components"])
+
+
+def test_a_signed_in_non_owner_is_refused(session_api, chat_repo):
+    """Signed in as the local token's account ('local'), serving a repo another account owns."""
+    config = ServeConfig(model_repo="someone-else/" + chat_repo.repo_id.split("/")[1])
+    service = ChatService(config, api=session_api)
+    service.start()
+    with running_app(service) as url:
+        refused = client(url, signed_in=True).predict("checkpoints:checkpoint-1", api_name="/switch_model")
+    assert refused.startswith("⚠️") and "for maintainers" in refused
