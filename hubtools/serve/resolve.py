@@ -130,7 +130,7 @@ def list_checkpoints(repo_id: str, *, api: HfApi, branch: str = "checkpoints") -
     folders = {e.path.rsplit("/", 1)[0] for e in entries if e.path.endswith("/config.json")}
     folders = {f for f in folders if not f.endswith(FAST_SUBFOLDER)}
     return [
-        ModelChoice(label=f"{folder} (checkpoint on {branch})", value=f"{branch}:{folder}", kind="checkpoint")
+        ModelChoice(label=f"{folder} · training", value=f"{branch}:{folder}", kind="checkpoint")
         for folder in sorted(folders, key=_natural_key, reverse=True)
     ]
 
