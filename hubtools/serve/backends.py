@@ -128,16 +128,21 @@ class CTranslate2Backend:
 
 
 class TransformersBackend:
-    """fp32 `model.generate` on the CPU with left-padded batches; one batch at a time uses all cores."""
+    """`model.generate` with left-padded batches: fp32 on the CPU (one batch at a time uses all cores), bf16 on
+    CUDA (ZeroGPU, where the model is moved to the GPU when loaded, at module level)."""
 
     name = "transformers-fp32"
 
-    def __init__(self, model_dir: Path, *, pad_id: int | None = None) -> None:
+    def __init__(self, model_dir: Path, *, pad_id: int | None = None, device: str = "cpu") -> None:
         import torch
         from transformers import AutoModelForCausalLM
 
-        torch.set_num_threads(cpu_cores())
-        self.model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=torch.float32).eval()
+        dtype = torch.bfloat16 if device == "cuda" else torch.float32
+        if device == "cpu":
+            torch.set_num_threads(cpu_cores())
+        self.device = device
+        self.model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=dtype).to(device).eval()
+        self.name = "transformers-fp32" if device == "cpu" else f"transformers-bf16-{device}"
         self.slots = 1
         self.max_batch = 8
         eos = self.model.generation_config.eos_token_id
@@ -151,8 +156,8 @@ class TransformersBackend:
         from transformers.generation.streamers import BaseStreamer
 
         width = max(len(p) for p in prompts)
-        input_ids = torch.tensor([[self.pad_id] * (width - len(p)) + p for p in prompts])
-        attention_mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
+        input_ids = torch.tensor([[self.pad_id] * (width - len(p)) + p for p in prompts], device=self.device)
+        attention_mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=self.device)
         done = [False] * len(prompts)
         end_ids = set(params.end_ids)
 
@@ -175,7 +180,7 @@ class TransformersBackend:
 
         class RowsDone(StoppingCriteria):
             def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
-                return torch.tensor(done, dtype=torch.bool)
+                return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
         sampling: dict[str, Any] = {"do_sample": False}
         if not params.greedy:
@@ -202,7 +207,7 @@ class TransformersBackend:
         import torch
 
         with torch.inference_mode():
-            return self.model(torch.tensor([ids])).logits[0].numpy()
+            return self.model(torch.tensor([ids], device=self.device)).logits[0].float().cpu().numpy()
 
 
 def ctranslate2_available() -> bool:
@@ -220,14 +225,23 @@ def load_backend(
     prefer: str = "auto",
     convert_dir: Path | None = None,
     ensure_weights: Callable[[], Path] | None = None,
+    device: str = "cpu",
 ) -> Backend:
     """The fastest engine that loads: published int8 weights, else a local conversion, else fp32 transformers.
 
     `ensure_weights` fetches the fp32 weights when they were skipped because fast weights were published.
+    On `device="cuda"` (ZeroGPU) it is transformers on the GPU: the int8 engine is the CPU path.
     """
     from hubtools.serve.convert import FAST_MARKER, convert_for_serving
 
     errors: list[str] = []
+    if device != "cpu":
+        try:
+            return TransformersBackend(ensure_weights() if ensure_weights else model_dir, device=device)
+        except Exception as error:
+            raise HubtoolsError(
+                f"The model could not be loaded on {device} ({type(error).__name__}: {error})."
+            ) from error
     if prefer in ("auto", "ctranslate2") and ctranslate2_available():
         try:
             if fast_dir is None and convert_dir is not None:

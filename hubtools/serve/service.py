@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from hubtools.errors import HubtoolsError
 from hubtools.serve.backends import Backend, SamplingParams, context_window, load_backend
-from hubtools.serve.batching import Batcher
+from hubtools.serve.batching import Batcher, generate_alone
 from hubtools.serve.config import ServeConfig
 from hubtools.serve.prompt import CharacterCard, PromptBuilder
 from hubtools.serve.resolve import ModelChoice, ResolvedModel, download_model, list_choices, resolve_model
@@ -176,6 +176,7 @@ class ChatService:
             prefer=self.config.backend,
             convert_dir=convert_dir,
             ensure_weights=ensure_weights,
+            device=self.config.device,
         )
         builder = PromptBuilder(tokenizer, context_window(files.path))
         end_ids, stops = builder.stops()
@@ -232,7 +233,10 @@ class ChatService:
             end_ids=model.end_ids,
         )
         stops = model.stop_strings + settings.stop_sequences + (f"\n{card.user_name or 'User'}:",)
-        request = model.batcher.submit(prompt.ids, params, prompt.max_new_tokens)
+        if self.config.device == "cpu":
+            request = model.batcher.submit(prompt.ids, params, prompt.max_new_tokens)
+        else:  # inside the `@spaces.GPU` call that holds the GPU
+            request = generate_alone(model.backend, prompt.ids, params, prompt.max_new_tokens)
         said = False
         for text in stream_text(request, model.tokenizer, stops):
             said = said or bool(text)

@@ -1,8 +1,8 @@
 """Chat Space: Gradio wiring only. What to serve comes from the Space variables (MODEL_REPO, MODEL_REVISION);
 resolution, prompting, generation, sign-in decisions and every error message live in `hubtools.serve`.
 
-On ZeroGPU `spaces` must be imported before anything initialises CUDA; `hubtools space deploy --hardware`
-writes that import (and the `@spaces.GPU` generator) in front of this file.
+On ZeroGPU, `hubtools space deploy --hardware zero-a10g` ships this file as `chat_app.py` behind an `app.py`
+(`zerogpu_app.py` here) that imports `spaces` first and passes its `@spaces.GPU` generator as `reply_fn`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import html
 import logging
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 # Gradio's run history keeps every input in the visitor's localStorage: nothing typed here belongs there.
@@ -29,6 +29,7 @@ from hubtools.serve.service import ChatService  # noqa: E402
 from hubtools.serve.streaming import GenerationSettings, parse_stop_sequences  # noqa: E402
 
 log = logging.getLogger("chat-space")
+ReplyFn = Callable[[str, list, "str | None", CharacterCard, GenerationSettings], Iterator[str]]
 APP_DIR = Path(__file__).resolve().parent
 CARD = CharacterCard()
 SETTINGS = GenerationSettings()
@@ -45,7 +46,6 @@ DISCLAIMER = (
     "share conversations yourself in the *Contribute your chats* tab."
 )
 CHECKPOINTS_HELP = "Sign in as the model's owner (or a member of its organisation) to try training checkpoints."
-CHAT_FN = None  # `hubtools space deploy --hardware zero-*` points this at the `@spaces.GPU` generator
 
 
 def avatar_url(text: str | None) -> str | None:
@@ -59,11 +59,26 @@ def header_markdown(name: str, avatar: str | None) -> str:
     return f"## {image}{html.escape(name.strip() or 'Assistant')}"
 
 
-def build_demo(service: ChatService | None = None) -> gr.Blocks:
-    """The whole UI around one `ChatService` (started here if the caller did not)."""
+def start_service() -> ChatService:
+    """The service for this Space's variables, its default model loaded (on CUDA under ZeroGPU)."""
+    service = ChatService(load_serve_config(APP_DIR))
+    service.start()
+    return service
+
+
+def build_demo(service: ChatService | None = None, *, reply_fn: ReplyFn | None = None) -> gr.Blocks:
+    """The whole UI around one `ChatService` (started here if the caller did not).
+
+    `reply_fn(message, history, choice, card, settings)` yields the growing reply; its arguments pickle, as
+    ZeroGPU's `@spaces.GPU` needs. Default: the service's reply with the session's model.
+    """
     if service is None:
-        service = ChatService(load_serve_config(APP_DIR))
-        service.start()
+        service = start_service()
+
+    def reply_with_service(message, history, choice, card, settings) -> Iterator[str]:
+        yield from service.reply(message, history, card=card, settings=settings, model=service.model_for(choice))
+
+    reply_fn = reply_fn or reply_with_service
     model_repo = service.config.model_repo or "a model from the Hub"
 
     def card_of(name, persona, greeting, scenario, example_dialogue, user_name) -> CharacterCard:
@@ -74,9 +89,7 @@ def build_demo(service: ChatService | None = None) -> gr.Blocks:
         settings = GenerationSettings(
             temperature, top_p, int(max_new_tokens), repetition_penalty, parse_stop_sequences(stop_sequences)
         )
-        model = service.model_for(choice)
-        generator = CHAT_FN or service.reply
-        yield from generator(message, history, card=card_of(*card_fields), settings=settings, model=model)
+        yield from reply_fn(message, history, choice, card_of(*card_fields), settings)
 
     def respond(message, history, choice, *fields) -> Iterator[str | dict]:
         """The chat box: a failure becomes a note in the chat, so the conversation can go on."""
