@@ -202,3 +202,15 @@ def test_zerogpu_requirements_pin_torch_once():
     pinned = zerogpu_requirements("torch>=2.4\ntorchvision\nspaces>=0.40\nnumpy\n").splitlines()
     assert pinned == [f"torch=={ZEROGPU_TORCH}", "torchvision", "spaces>=0.40", "numpy"]
     assert f"torch=={ZEROGPU_TORCH}" in zerogpu_requirements("numpy\n").splitlines()
+
+
+def test_release_recipes_name_the_space_hardware(tmp_path):
+    from hubtools.release.recipe import load_release_recipe
+
+    base = 'name = "r"\ndata = "demo"\ntrain = "demo"\n[repos]\ndataset = "d"\nmodel = "m"\nspace = "s"\n'
+    good, bad = tmp_path / "good.toml", tmp_path / "bad.toml"
+    good.write_text(base + 'space_hardware = "zero-a10g"\n')
+    bad.write_text(base + 'space_hardware = "zero-gpu"\n')
+    assert load_release_recipe(good).repos.space_hardware == "zero-a10g"
+    with pytest.raises(HubtoolsError, match=r"field repos.space_hardware: .*unknown Space hardware 'zero-gpu'"):
+        load_release_recipe(bad)
