@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,9 @@ class SamplingParams:
     top_k: int = 50
     repetition_penalty: float = 1.0
     end_ids: tuple[int, ...] = ()
+    # The leading prompt ids every row shares (the card's system turn): CTranslate2 caches the model state
+    # after them (`static_prompt`), so a long persona is read once, not on every turn.
+    static_prefix: tuple[int, ...] = ()
 
     @property
     def greedy(self) -> bool:
@@ -73,9 +77,14 @@ def context_window(model_dir: Path) -> int:
 
 
 class CTranslate2Backend:
-    """CTranslate2 generator, int8 by default; `slots` batches decode in parallel, one thread each."""
+    """CTranslate2 generator, int8 by default; `slots` batches decode in parallel, one thread each.
+
+    CTranslate2 keeps every cached static prompt for the life of the model and visitors can write any card,
+    so only the first `max_cached_prefixes` distinct prefixes are cached; others are read in full each turn.
+    """
 
     name = "ctranslate2"
+    max_cached_prefixes = 4
 
     def __init__(self, model_dir: Path, *, compute_type: str = "int8", workers: int | None = None) -> None:
         import ctranslate2
@@ -89,6 +98,19 @@ class CTranslate2Backend:
         vocabulary = model_dir / "vocabulary.json"
         self.vocabulary: list[str] = json.loads(vocabulary.read_text())
         self.name = f"ctranslate2-{compute_type}"
+        self._cached_prefixes: set[tuple[int, ...]] = set()
+        self._lock = threading.Lock()
+
+    def _cache(self, prefix: tuple[int, ...], prompts: list[list[int]]) -> bool:
+        """Whether to pass `prefix` as the cached static prompt (every prompt must extend it)."""
+        n = len(prefix)
+        if not prefix or not all(len(p) > n and tuple(p[:n]) == prefix for p in prompts):
+            return False
+        with self._lock:
+            if prefix not in self._cached_prefixes and len(self._cached_prefixes) >= self.max_cached_prefixes:
+                return False
+            self._cached_prefixes.add(prefix)
+        return True
 
     def generate(
         self, prompts: list[list[int]], params: SamplingParams, max_new_tokens: int, on_token: OnToken
@@ -117,6 +139,10 @@ class CTranslate2Backend:
                 sampling_topp=params.top_p,
                 sampling_temperature=params.temperature,
             )
+        if self._cache(params.static_prefix, prompts):
+            n = len(params.static_prefix)
+            options["static_prompt"] = [vocab[i] for i in params.static_prefix]
+            prompts = [ids[n:] for ids in prompts]
         self.generator.generate_batch([[vocab[i] for i in ids] for ids in prompts], **options)
 
     def logits(self, ids: list[int]) -> Any:

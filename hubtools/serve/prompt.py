@@ -157,6 +157,8 @@ class Prompt:
     ids: list[int]
     max_new_tokens: int
     dropped_turns: int
+    # How many leading ids are the card's system turn, the same on every turn: engines may cache them.
+    prefix_len: int = 0
 
 
 class PromptBuilder:
@@ -211,9 +213,10 @@ class PromptBuilder:
             replace(card, example_dialogue="", scenario=""),
         ):
             for dropped in range(0, len(turns) + 1, 2):
-                ids = self.encode(build_messages(trimmed_card, turns[dropped:], message))
+                messages = build_messages(trimmed_card, turns[dropped:], message)
+                ids = self.encode(messages)
                 if len(ids) <= budget:
-                    return Prompt(ids=ids, max_new_tokens=max_new, dropped_turns=dropped)
+                    return Prompt(ids, max_new, dropped, self.prefix_len(messages[0], ids))
         bare = CharacterCard(name=card.name, persona="", greeting="", scenario="", example_dialogue="")
         ids = self.encode(build_messages(bare, [], message))
         if len(ids) <= budget:
@@ -222,6 +225,27 @@ class PromptBuilder:
             f"Your message is too long for this model's context window ({self.context_window:,} tokens). "
             "Please shorten it."
         )
+
+    def prefix_len(self, system: dict[str, str], ids: list[int]) -> int:
+        """Length of the token-exact prefix of `ids` that renders the system turn alone (0 when none is).
+
+        Tokenizers may merge across the boundary (`\n\n` + `Assistant`), so the rendered system turn, and the
+        same without its trailing whitespace, are tokenized and compared with the prompt's own ids.
+        """
+        if system.get("role") != "system":
+            return 0
+        fold = self._fold
+        try:
+            text = self.render_text([system], add_generation_prompt=False)
+        except HubtoolsError:
+            return 0
+        finally:
+            self._fold = fold  # a lone system turn says nothing about the folds whole conversations need
+        for candidate in dict.fromkeys((text, text.rstrip())):
+            prefix = self.tokenizer(candidate, add_special_tokens=False)["input_ids"]
+            if prefix and len(prefix) < len(ids) and ids[: len(prefix)] == prefix:
+                return len(prefix)
+        return 0
 
     def stops(self) -> tuple[list[int], list[str]]:
         """End-of-turn token ids and stop strings read off the template itself.

@@ -231,6 +231,7 @@ class ChatService:
             top_k=settings.top_k,
             repetition_penalty=settings.repetition_penalty,
             end_ids=model.end_ids,
+            static_prefix=tuple(prompt.ids[: prompt.prefix_len]),
         )
         stops = model.stop_strings + settings.stop_sequences + (f"\n{card.user_name or 'User'}:",)
         if self.config.device == "cpu":

@@ -214,3 +214,11 @@ def test_release_recipes_name_the_space_hardware(tmp_path):
     assert load_release_recipe(good).repos.space_hardware == "zero-a10g"
     with pytest.raises(HubtoolsError, match=r"field repos.space_hardware: .*unknown Space hardware 'zero-gpu'"):
         load_release_recipe(bad)
+
+
+def test_zerogpu_serves_on_cuda_and_everything_else_on_cpu(tmp_path):
+    assert load_serve_config(tmp_path, environ={}).device == "cpu"
+    assert load_serve_config(tmp_path, environ={"SPACES_ZERO_GPU": "true"}).device == "cuda"
+    assert load_serve_config(tmp_path, environ={"SPACES_ZERO_GPU": "true", "SERVE_DEVICE": "cpu"}).device == "cpu"
+    with pytest.raises(HubtoolsError, match="unknown device 'tpu'"):
+        load_serve_config(tmp_path, environ={"SERVE_DEVICE": "tpu"})

@@ -184,3 +184,25 @@ def test_an_api_callers_own_opening_turn_is_kept():
     card = CharacterCard(name="Mira", greeting="Hello!")
     messages = build_messages(card, [{"role": "assistant", "content": "Welcome back."}], "hi")
     assert [m["content"] for m in messages[1:]] == ["Welcome back.", "hi"]
+
+
+@pytest.mark.parametrize("template", [CHATML_TEMPLATE, None, NO_SYSTEM_TEMPLATE])
+def test_prefix_is_the_token_exact_system_turn_or_nothing(base_tokenizer, template):
+    """The cacheable prefix covers exactly the card's system turn, the same ids on every turn."""
+    tok = _tokenizer(base_tokenizer, template) if template else copy.deepcopy(base_tokenizer)
+    if template is None:
+        tok.chat_template = None  # the plain-transcript fallback: `\n\n` merges differently before `Assistant`
+    builder = PromptBuilder(tok, 1024)
+    first = builder.build(CARD, [], "hello", 32)
+    later = builder.build(CARD, [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}], "x", 32)
+    if template == NO_SYSTEM_TEMPLATE:  # the card is folded into the first user turn: nothing stays put
+        assert first.prefix_len == later.prefix_len == 0
+        return
+    n = first.prefix_len
+    assert 0 < n == later.prefix_len and first.ids[:n] == later.ids[:n]
+    assert (
+        tok.decode(first.ids[:n])
+        .strip()
+        .endswith(CARD.system_prompt().split("\n")[-1].strip() + ("<|im_end|>" if template else ""))
+    )
+    assert "Mrrp" not in tok.decode(first.ids[:n])  # the greeting is not part of it
