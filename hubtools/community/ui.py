@@ -142,7 +142,7 @@ def contribute_tab(config: ContributeConfig | None = None, *, store: Contributio
         file_types=[".json"],
         elem_id="contribute-files",
     )
-    message = gr.Markdown(elem_id="contribute-message")
+    message = gr.Markdown(elem_id="contribute-message", buttons=["copy"])  # the receipt id, to keep
     pending = gr.State(None, time_to_live=STATE_TTL_S)
     with gr.Column(visible=False) as review:
         chosen = gr.CheckboxGroup(
