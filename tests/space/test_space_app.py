@@ -173,3 +173,15 @@ def test_a_signed_in_non_owner_is_refused(session_api, chat_repo):
     with running_app(service) as url:
         refused = client(url, signed_in=True).predict("checkpoints:checkpoint-1", api_name="/switch_model")
     assert refused.startswith("⚠️") and "for maintainers" in refused
+
+
+def test_avatar_is_an_image_url_or_nothing_and_names_are_escaped():
+    from _space_app import load_app_module
+
+    app = load_app_module()
+    assert app.avatar_url(" https://example.org/cat.png ") == "https://example.org/cat.png"
+    for bad in ("javascript:alert(1)", "/etc/passwd", "file:///x.png", 'https://x.org/a.png" onerror="x', ""):
+        assert app.avatar_url(bad) is None, bad
+    header = app.header_markdown("<b>Nemo</b>", "https://example.org/cat.png")
+    assert "&lt;b&gt;Nemo&lt;/b&gt;" in header and 'src="https://example.org/cat.png"' in header
+    assert app.header_markdown("  ", None) == "## Assistant"

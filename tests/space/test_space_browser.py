@@ -110,6 +110,17 @@ def test_browser_refusals_keep_the_chat_usable_and_no_token_is_stored(browser, a
         )
         _wait_idle(page)
         assert _bots(page)[-1].strip()
+        box.fill("word " * 700)  # under the character limit, over the tiny model's window: refused by the model
+        box.press("Enter")
+        page.locator("#chatbot").get_by_text("too long for this model").first.wait_for(timeout=60_000)
+        _wait_idle(page)
+        box.fill("Still there?")
+        box.press("Enter")
+        page.wait_for_function(
+            """() => document.querySelectorAll('#chatbot [data-testid="user"]').length === 3""", timeout=60_000
+        )
+        _wait_idle(page)
+        assert _bots(page)[-1].strip() and "too long" not in _bots(page)[-1]
         _open_sidebar(page)
         page.get_by_text("Maintainers: training checkpoints").click()
         with page.expect_navigation(timeout=30_000):  # local mode: signed in as the local token's account
