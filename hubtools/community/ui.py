@@ -85,9 +85,10 @@ def share(
         None,
         f"✅ Thank you! {len(rows)} conversation(s) will be added to the dataset within a few minutes.\n\n"
         f"Your receipt id: **`{receipt}`**\n\nKeep it: it is the only link between you and these conversations "
-        "(we store no name, account or address). To have them removed, send the receipt id to the maintainers "
-        "through this Space's **Community** tab (the dataset may be private; whoever reads the discussion learns "
-        "which conversations were yours); they run `hubtools data forget --receipt ID`, one commit that deletes them.",
+        "(we store no name, account or address). To have them removed, paste it under **Remove a contribution** "
+        "below, or send it to the maintainers through this Space's **Community** tab (the dataset may be private; "
+        "whoever reads the discussion learns which conversations were yours): they run "
+        "`hubtools data forget --receipt ID`.",
     )
 
 

@@ -20,6 +20,7 @@ os.environ.setdefault("GRADIO_RUN_HISTORY", "False")
 import gradio as gr  # noqa: E402
 
 from hubtools.community.config import load_contribute_config  # noqa: E402
+from hubtools.community.store import forget  # noqa: E402
 from hubtools.community.ui import contribute_tab  # noqa: E402
 from hubtools.errors import HubtoolsError  # noqa: E402
 from hubtools.serve.access import is_maintainer, local_sign_in_available  # noqa: E402
@@ -190,6 +191,22 @@ def build_demo(service: ChatService | None = None, *, reply_fn: ReplyFn | None =
         shown = with_greeting([], CharacterCard(name=name, greeting=greeting, user_name=user_name or "User"))
         return shown, shown
 
+    contribute = load_contribute_config(APP_DIR)
+
+    def forget_contribution(receipt: str) -> str:
+        """Self-service removal: the receipt id, which only its contributor was given, is the permission."""
+        if not contribute.repo_id:
+            return "⚠️ This Space does not collect contributions: there is nothing to remove."
+        try:
+            done = forget(contribute.repo_id, receipt or "", token=contribute.token)
+        except HubtoolsError as error:
+            log.warning("forget refused: %s", error)
+            return f"⚠️ {error}"
+        return (
+            f"✅ Removed contribution `{done.receipt}` ({len(done.paths)} file(s)) from the dataset. It leaves the "
+            "repo's git history when the maintainers next squash it."
+        )
+
     default = service.default
     sign_in = local_sign_in_available(service.api)
     with gr.Blocks(title="Chat") as demo:
@@ -256,13 +273,22 @@ def build_demo(service: ChatService | None = None, *, reply_fn: ReplyFn | None =
             api_choice = gr.Textbox(visible=False, label="choice")
             api_switch = gr.Button(visible=False)
         with gr.Tab("Contribute your chats"):
-            contribute_tab(load_contribute_config(APP_DIR))
+            contribute_tab(contribute)
+            with gr.Accordion("Remove a contribution", open=False):
+                receipt = gr.Textbox(
+                    label="Receipt id", placeholder="rc-xxxx-xxxx-xxxx-xxxx", elem_id="forget-receipt"
+                )
+                forget_button = gr.Button("Remove it", size="sm")
+                forgotten = gr.Markdown(elem_id="forget-message")
         api_button.click(
             chat,
             [api_message, api_messages, chosen] + card_inputs + settings_inputs,
             [api_reply],
             api_name="chat",
             concurrency_limit=16,
+        )
+        forget_button.click(
+            forget_contribution, [receipt], [forgotten], api_name="forget_contribution", concurrency_limit=1
         )
         shown = [chat_ui.chatbot, chat_ui.chatbot_state]
         revision.input(

@@ -185,3 +185,23 @@ def test_avatar_is_an_image_url_or_nothing_and_names_are_escaped():
     header = app.header_markdown("<b>Nemo</b>", "https://example.org/cat.png")
     assert "&lt;b&gt;Nemo&lt;/b&gt;" in header and 'src="https://example.org/cat.png"' in header
     assert app.header_markdown("  ", None) == "## Assistant"
+
+
+def test_a_contributor_removes_their_contribution_with_the_receipt(session_api, service, repo_name, monkeypatch):
+    repo = repo_name("contributions")
+    session_api.create_repo(repo, repo_type="dataset", private=True)
+    mine, theirs = "rc-1a2b-3c4d-5e6f-7a8b", "rc-0000-1111-2222-3333"
+    for receipt in (mine, theirs):
+        path = f"data/2026-12/{receipt}.jsonl"
+        session_api.upload_file(path_or_fileobj=b'{"x": 1}\n', path_in_repo=path, repo_id=repo, repo_type="dataset")
+    monkeypatch.setenv("CONTRIBUTIONS_REPO", repo)
+    with running_app(service) as url:
+        c = client(url)
+        done = c.predict(f" {mine} ", api_name="/forget_contribution")
+        again = c.predict(mine, api_name="/forget_contribution")
+        malformed = c.predict("my receipt", api_name="/forget_contribution")
+    assert done.startswith("✅") and mine in done
+    assert again.startswith("⚠️") and "no contribution" in again
+    assert malformed.startswith("⚠️") and "not a receipt id" in malformed
+    files = session_api.list_repo_files(repo, repo_type="dataset")
+    assert f"data/2026-12/{mine}.jsonl" not in files and f"data/2026-12/{theirs}.jsonl" in files
