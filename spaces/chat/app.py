@@ -119,10 +119,12 @@ def build_demo(service: ChatService | None = None, *, reply_fn: ReplyFn | None =
             yield from generate(message, messages, choice, card, settings)
         except HubtoolsError as error:
             log.warning("chat API refused: %s", error)
-            raise gr.Error(str(error), title="Sorry") from None
+            raise gr.Error(str(error), title="Sorry", print_exception=False) from None
         except Exception:
             log.exception("chat API failed")
-            raise gr.Error("Something went wrong while answering. Please try again.", title="Sorry") from None
+            raise gr.Error(
+                "Something went wrong while answering. Please try again.", title="Sorry", print_exception=False
+            ) from None
 
     def validate(message):
         problem = check_message(message)

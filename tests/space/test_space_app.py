@@ -71,12 +71,16 @@ def test_four_clients_at_once_are_all_answered(app_url):
     ("message", "expected"),
     [("", "Please type a message"), ("   ", "Please type a message"), ("word " * 5000, "too long")],
 )
-def test_bad_messages_get_a_friendly_error(app_url, message, expected):
+def test_bad_messages_get_a_friendly_error(app_url, message, expected, capfd, caplog):
     from gradio_client.exceptions import AppError
 
+    capfd.readouterr()
     with pytest.raises(AppError, match=expected) as info:
         client(app_url).predict(message, api_name="/chat")
     assert "Traceback" not in str(info.value)
+    assert "Traceback" not in capfd.readouterr().err  # a visitor's mistake is logged as one line
+    refused = [r for r in caplog.records if r.name == "chat-space"]
+    assert refused and all("\n" not in r.getMessage() and not r.exc_info for r in refused)
 
 
 def test_long_message_within_limits_trims_history_instead_of_failing(app_url):
