@@ -2,10 +2,13 @@
 
 GPT-2 124M shape from its config (random init: speed does not depend on the weights' values), the real GPT-2
 tokenizer, a 200-token prompt, 64 new greedy tokens, rounds interleaved so both engines see the same machine
-load; then 4 users at once through the Space's batcher; then how faithful int8 is to fp32 on a sample.
+load; then 4 users at once through the Space's batcher; then how faithful int8 is to fp32 on a sample; then
+the time to first token at turn 10 of a chat with a 600-token persona, with and without the cached system
+prefix (CTranslate2 `static_prompt`), interleaved in the same run.
 Prints `speedup: N.NNx` last: fast decode tok/s ÷ the faster transformers decode tok/s (medians).
 
     .venv/bin/python benchmarks/space_inference.py [--rounds 3] [--new-tokens 64] [--prompt-tokens 200]
+        [--persona-tokens 600] [--turn 10]
 """
 
 from __future__ import annotations
@@ -102,12 +105,44 @@ def faithfulness(model, fast, prompts: list[list[int]], new_tokens: int) -> tupl
     return agreement, prefixes
 
 
+def ttft(backend, prompt: list[int], prefix: tuple[int, ...]) -> float:
+    """Seconds to the first generated token, the cached prefix given as `static_prefix` (or not)."""
+    from hubtools.serve.backends import SamplingParams
+
+    params = SamplingParams(temperature=0.0, repetition_penalty=1.0, static_prefix=prefix)
+    start, first = time.perf_counter(), []
+    backend.generate([prompt], params, 1, lambda row, token: first.append(time.perf_counter()) or True)
+    return first[0] - start
+
+
+def long_chat_ttft(backend, tokenizer, persona_tokens: int, turn: int, rounds: int) -> tuple[int, float, float]:
+    """TTFT at `turn` of a chat whose system turn is `persona_tokens` long: (prompt tokens, without, with).
+
+    Each visitor turn adds ~12 user and ~18 assistant tokens. Rounds interleave the two, so both see the same
+    machine load; the cache is filled on the first cached call, as on a visitor's first turn.
+    """
+    text = tokenizer(TEXT * 80)["input_ids"]
+    persona = tuple(text[:persona_tokens])
+    history: list[int] = []
+    for i in range(turn - 1):
+        history += text[1000 + 30 * i : 1000 + 30 * i + 30]
+    prompt = list(persona) + history + text[2000:2012]
+    ttft(backend, prompt, persona)  # the visitor's first turn fills the cache
+    without, cached = [], []
+    for _ in range(rounds):
+        without.append(ttft(backend, prompt, ()))
+        cached.append(ttft(backend, prompt, persona))
+    return len(prompt), statistics.median(without), statistics.median(cached)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--new-tokens", type=int, default=64)
     parser.add_argument("--prompt-tokens", type=int, default=200)
     parser.add_argument("--users", type=int, default=4)
+    parser.add_argument("--persona-tokens", type=int, default=600)
+    parser.add_argument("--turn", type=int, default=10)
     args = parser.parse_args()
 
     import torch
@@ -147,6 +182,9 @@ def main() -> None:
             )
         torch.set_num_threads(cpu_cores())
         agreement, prefixes = faithfulness(model, backend, [prompt[:64], prompt[50:120], prompt[100:200]], 32)
+        chat_tokens, ttft_plain, ttft_cached = long_chat_ttft(
+            backend, tokenizer, args.persona_tokens, args.turn, max(3, args.rounds)
+        )
 
     med = statistics.median
     by_threads = {t: (med(h[1] for h in v), med(h[0] for h in v)) for t, v in hf.items()}
@@ -164,6 +202,11 @@ def main() -> None:
     )
     print(
         f"int8 vs fp32 greedy: top-1 agreement {[round(a, 3) for a in agreement]}, identical prefix {prefixes} of 32"
+    )
+    print(
+        f"TTFT at turn {args.turn} ({args.persona_tokens}-token persona, {chat_tokens}-token prompt, {backend.name}): "
+        f"without the cached prefix {ttft_plain:.3f} s, with it {ttft_cached:.3f} s "
+        f"= {ttft_plain / ttft_cached:.2f}x faster"
     )
     print(f"baseline for the speedup: transformers with {best_threads} thread(s), the faster of the two")
     print(f"speedup: {fast_decode / hf_decode:.2f}x")

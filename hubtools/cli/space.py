@@ -20,6 +20,7 @@ DEPLOY_EPILOG = """\
 examples:
   hubtools space deploy --space alice/tiny-chat-demo --model alice/tiny-chat
   hubtools space deploy --space local/demo --model local/tiny-chat --revision v0.1.0 --hub local
+  hubtools space deploy --space alice/tiny-chat-demo --model alice/tiny-chat --hardware zero-a10g
 
 prints the Space repo id and the commit it serves; pushing identical content makes no commit.
 """
@@ -61,6 +62,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     deploy.add_argument("--space", required=True, metavar="REPO", help="Space repo id (owner/name)")
     _add_model_options(deploy)
     deploy.add_argument("--private", action="store_true", help="create the Space private")
+    deploy.add_argument(
+        "--hardware",
+        metavar="FLAVOR",
+        help="Space hardware to request, e.g. zero-a10g (ZeroGPU: a free account may host 2) or cpu-basic; "
+        "zero-* also ships the ZeroGPU app, torch pin and python_version (default: the Space's current hardware)",
+    )
     deploy.add_argument("--app-dir", type=Path, help="folder holding the Space files (default: shipped spaces/chat)")
     add_hub_options(deploy)
     deploy.set_defaults(func=deploy_command)
@@ -119,10 +126,11 @@ def launch_space(
     if maintainer:
         os.environ["SHOW_CHECKPOINTS"] = "1"
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
-    demo = _load_app(app_dir).build_demo()
+    app = _load_app(app_dir)
+    demo = app.build_demo()
     print(f"hubtools space: serving {model} from {where} at http://{host}:{port}/", file=sys.stderr)
     demo.queue(default_concurrency_limit=16).launch(
-        server_name=host, server_port=port, ssr_mode=False, show_error=False, quiet=True
+        server_name=host, server_port=port, show_error=False, quiet=True, **app.LAUNCH_OPTIONS
     )
 
 
@@ -157,6 +165,7 @@ def deploy_command(args: argparse.Namespace) -> int:
             app_dir=args.app_dir,
             embedded=target.embedded,
             private=args.private,
+            hardware=args.hardware,
         )
         state = "updated" if deployed.changed else "unchanged"
         print(f"hubtools space: {deployed.repo_id} {state} at {target}", file=sys.stderr)

@@ -85,8 +85,10 @@ def share(
         None,
         f"✅ Thank you! {len(rows)} conversation(s) will be added to the dataset within a few minutes.\n\n"
         f"Your receipt id: **`{receipt}`**\n\nKeep it: it is the only link between you and these conversations "
-        "(we store no name, account or address). To have them removed, send the receipt id to the maintainers "
-        "(a discussion on the dataset or Space page); they run `hubtools data forget --receipt ID`.",
+        "(we store no name, account or address). To have them removed, paste it under **Remove a contribution** "
+        "below, or send it to the maintainers through this Space's **Community** tab (the dataset may be private; "
+        "whoever reads the discussion learns which conversations were yours): they run "
+        "`hubtools data forget --receipt ID`.",
     )
 
 
@@ -141,7 +143,7 @@ def contribute_tab(config: ContributeConfig | None = None, *, store: Contributio
         file_types=[".json"],
         elem_id="contribute-files",
     )
-    message = gr.Markdown(elem_id="contribute-message")
+    message = gr.Markdown(elem_id="contribute-message", buttons=["copy"])  # the receipt id, to keep
     pending = gr.State(None, time_to_live=STATE_TTL_S)
     with gr.Column(visible=False) as review:
         chosen = gr.CheckboxGroup(

@@ -28,7 +28,7 @@ def whoami(hub: HubServer, request: Request) -> Response:
             "email": None,
             "canPay": False,
             "periodEnd": None,
-            "avatarUrl": None,
+            "avatarUrl": "",  # present on huggingface.co; Gradio's local sign-in reads it
             "roleInOrg": "write",
             "isEnterprise": False,
         }
@@ -45,7 +45,7 @@ def whoami(hub: HubServer, request: Request) -> Response:
             "canPay": False,
             "periodEnd": None,
             "isPro": False,
-            "avatarUrl": None,
+            "avatarUrl": "",  # present on huggingface.co; Gradio's local sign-in reads it
             "orgs": orgs,
             "auth": {"type": "access_token", "accessToken": {"displayName": "hubtools", "role": "write"}},
         }

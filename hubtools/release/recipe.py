@@ -28,6 +28,20 @@ class ReleaseRepos(RecipeModel):
     dataset: str = Field(description=f"dataset repo: {_REPO_ID_HELP}")
     model: str = Field(description=f"model repo: {_REPO_ID_HELP}")
     space: str | None = Field(None, description=f"Space repo: {_REPO_ID_HELP}; no Space when left out")
+    space_hardware: str | None = Field(
+        None, description="Space hardware to request, e.g. 'zero-a10g' (ZeroGPU); default: what the Space has"
+    )
+
+    @field_validator("space_hardware")
+    @classmethod
+    def _known_hardware(cls, value: str | None) -> str | None:
+        from hubtools.errors import HubtoolsError
+        from hubtools.serve.deploy import check_hardware
+
+        try:
+            return check_hardware(value)
+        except HubtoolsError as error:
+            raise ValueError(str(error).removeprefix("hardware: ")) from None
 
     @field_validator("dataset", "model", "space")
     @classmethod

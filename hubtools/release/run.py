@@ -115,7 +115,12 @@ def release(
     model_commit = run("model", lambda: stages.upload_model(api, model_dir, parts.model_repo, version))
     space = None
     if parts.space_repo:
-        space = run("space", lambda: stages.deploy(parts.space_repo, parts.model_repo, model_commit), parts.space_repo)
+        hardware = recipe.repos.space_hardware
+        space = run(
+            "space",
+            lambda: stages.deploy(parts.space_repo, parts.model_repo, model_commit, hardware),
+            parts.space_repo,
+        )
     run("verify", lambda: stages.verify(api, model_dir, parts.model_repo, model_commit, dataset, space), "")
 
     manifest = Manifest(

@@ -231,10 +231,10 @@ def upload_model(api: HfApi, model_dir: Path, model_repo: str, version: str) -> 
     return info.oid
 
 
-def deploy(space_repo: str, model_repo: str, model_commit: str):
+def deploy(space_repo: str, model_repo: str, model_commit: str, hardware: str | None = None):
     from hubtools.serve.deploy import deploy_space
 
-    return deploy_space(space_repo, model_repo, revision=model_commit)
+    return deploy_space(space_repo, model_repo, revision=model_commit, hardware=hardware)
 
 
 def verify(api: HfApi, model_dir: Path, model_repo: str, commit: str, dataset: PushedDataset, space) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,9 @@ class SamplingParams:
     top_k: int = 50
     repetition_penalty: float = 1.0
     end_ids: tuple[int, ...] = ()
+    # The leading prompt ids every row shares (the card's system turn): CTranslate2 caches the model state
+    # after them (`static_prompt`), so a long persona is read once, not on every turn.
+    static_prefix: tuple[int, ...] = ()
 
     @property
     def greedy(self) -> bool:
@@ -73,9 +77,14 @@ def context_window(model_dir: Path) -> int:
 
 
 class CTranslate2Backend:
-    """CTranslate2 generator, int8 by default; `slots` batches decode in parallel, one thread each."""
+    """CTranslate2 generator, int8 by default; `slots` batches decode in parallel, one thread each.
+
+    CTranslate2 keeps every cached static prompt for the life of the model and visitors can write any card,
+    so only the first `max_cached_prefixes` distinct prefixes are cached; others are read in full each turn.
+    """
 
     name = "ctranslate2"
+    max_cached_prefixes = 4
 
     def __init__(self, model_dir: Path, *, compute_type: str = "int8", workers: int | None = None) -> None:
         import ctranslate2
@@ -89,6 +98,19 @@ class CTranslate2Backend:
         vocabulary = model_dir / "vocabulary.json"
         self.vocabulary: list[str] = json.loads(vocabulary.read_text())
         self.name = f"ctranslate2-{compute_type}"
+        self._cached_prefixes: set[tuple[int, ...]] = set()
+        self._lock = threading.Lock()
+
+    def _cache(self, prefix: tuple[int, ...], prompts: list[list[int]]) -> bool:
+        """Whether to pass `prefix` as the cached static prompt (every prompt must extend it)."""
+        n = len(prefix)
+        if not prefix or not all(len(p) > n and tuple(p[:n]) == prefix for p in prompts):
+            return False
+        with self._lock:
+            if prefix not in self._cached_prefixes and len(self._cached_prefixes) >= self.max_cached_prefixes:
+                return False
+            self._cached_prefixes.add(prefix)
+        return True
 
     def generate(
         self, prompts: list[list[int]], params: SamplingParams, max_new_tokens: int, on_token: OnToken
@@ -117,6 +139,10 @@ class CTranslate2Backend:
                 sampling_topp=params.top_p,
                 sampling_temperature=params.temperature,
             )
+        if self._cache(params.static_prefix, prompts):
+            n = len(params.static_prefix)
+            options["static_prompt"] = [vocab[i] for i in params.static_prefix]
+            prompts = [ids[n:] for ids in prompts]
         self.generator.generate_batch([[vocab[i] for i in ids] for ids in prompts], **options)
 
     def logits(self, ids: list[int]) -> Any:
@@ -128,16 +154,21 @@ class CTranslate2Backend:
 
 
 class TransformersBackend:
-    """fp32 `model.generate` on the CPU with left-padded batches; one batch at a time uses all cores."""
+    """`model.generate` with left-padded batches: fp32 on the CPU (one batch at a time uses all cores), bf16 on
+    CUDA (ZeroGPU, where the model is moved to the GPU when loaded, at module level)."""
 
     name = "transformers-fp32"
 
-    def __init__(self, model_dir: Path, *, pad_id: int | None = None) -> None:
+    def __init__(self, model_dir: Path, *, pad_id: int | None = None, device: str = "cpu") -> None:
         import torch
         from transformers import AutoModelForCausalLM
 
-        torch.set_num_threads(cpu_cores())
-        self.model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=torch.float32).eval()
+        dtype = torch.bfloat16 if device == "cuda" else torch.float32
+        if device == "cpu":
+            torch.set_num_threads(cpu_cores())
+        self.device = device
+        self.model = AutoModelForCausalLM.from_pretrained(str(model_dir), dtype=dtype).to(device).eval()
+        self.name = "transformers-fp32" if device == "cpu" else f"transformers-bf16-{device}"
         self.slots = 1
         self.max_batch = 8
         eos = self.model.generation_config.eos_token_id
@@ -151,8 +182,8 @@ class TransformersBackend:
         from transformers.generation.streamers import BaseStreamer
 
         width = max(len(p) for p in prompts)
-        input_ids = torch.tensor([[self.pad_id] * (width - len(p)) + p for p in prompts])
-        attention_mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts])
+        input_ids = torch.tensor([[self.pad_id] * (width - len(p)) + p for p in prompts], device=self.device)
+        attention_mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in prompts], device=self.device)
         done = [False] * len(prompts)
         end_ids = set(params.end_ids)
 
@@ -175,7 +206,7 @@ class TransformersBackend:
 
         class RowsDone(StoppingCriteria):
             def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
-                return torch.tensor(done, dtype=torch.bool)
+                return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
         sampling: dict[str, Any] = {"do_sample": False}
         if not params.greedy:
@@ -202,7 +233,7 @@ class TransformersBackend:
         import torch
 
         with torch.inference_mode():
-            return self.model(torch.tensor([ids])).logits[0].numpy()
+            return self.model(torch.tensor([ids], device=self.device)).logits[0].float().cpu().numpy()
 
 
 def ctranslate2_available() -> bool:
@@ -220,14 +251,23 @@ def load_backend(
     prefer: str = "auto",
     convert_dir: Path | None = None,
     ensure_weights: Callable[[], Path] | None = None,
+    device: str = "cpu",
 ) -> Backend:
     """The fastest engine that loads: published int8 weights, else a local conversion, else fp32 transformers.
 
     `ensure_weights` fetches the fp32 weights when they were skipped because fast weights were published.
+    On `device="cuda"` (ZeroGPU) it is transformers on the GPU: the int8 engine is the CPU path.
     """
     from hubtools.serve.convert import FAST_MARKER, convert_for_serving
 
     errors: list[str] = []
+    if device != "cpu":
+        try:
+            return TransformersBackend(ensure_weights() if ensure_weights else model_dir, device=device)
+        except Exception as error:
+            raise HubtoolsError(
+                f"The model could not be loaded on {device} ({type(error).__name__}: {error})."
+            ) from error
     if prefer in ("auto", "ctranslate2") and ctranslate2_available():
         try:
             if fast_dir is None and convert_dir is not None:

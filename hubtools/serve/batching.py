@@ -113,20 +113,38 @@ class Batcher:
                 threading.Thread(target=self._run, args=(batch,), name="hubtools-batch", daemon=True).start()
 
     def _run(self, batch: list[Request]) -> None:
-        error: BaseException | None = None
         try:
-            self.backend.generate(
-                [r.prompt for r in batch],
-                batch[0].params,
-                max(r.max_new_tokens for r in batch),
-                lambda row, token: batch[row]._deliver(token),
-            )
-        except Exception as exc:  # reported to every waiting visitor, logged with its traceback here
-            log.exception("generation failed")
-            error = HubtoolsError(f"Generation failed ({type(exc).__name__}); please try again.")
+            _generate(self.backend, batch)
         finally:
-            for request in batch:
-                request._finish(error)
             with self._cond:
                 self._running -= 1
                 self._cond.notify_all()
+
+
+def _generate(backend: Backend, batch: list[Request]) -> None:
+    """Run one batch to its end; every request in it is finished, with the error if generation failed."""
+    error: BaseException | None = None
+    try:
+        backend.generate(
+            [r.prompt for r in batch],
+            batch[0].params,
+            max(r.max_new_tokens for r in batch),
+            lambda row, token: batch[row]._deliver(token),
+        )
+    except Exception as exc:  # reported to every waiting visitor, logged with its traceback here
+        log.exception("generation failed")
+        error = HubtoolsError(f"Generation failed ({type(exc).__name__}); please try again.")
+    finally:
+        for request in batch:
+            request._finish(error)
+
+
+def generate_alone(backend: Backend, prompt: list[int], params: SamplingParams, max_new_tokens: int) -> Request:
+    """One request generated on a new thread of this very process, started now.
+
+    For ZeroGPU: the GPU belongs to the process running the `@spaces.GPU` call, so generation cannot wait
+    for the batcher's scheduler thread, which lives elsewhere.
+    """
+    request = Request(prompt, params, max_new_tokens)
+    threading.Thread(target=_generate, args=(backend, [request]), name="hubtools-alone", daemon=True).start()
+    return request

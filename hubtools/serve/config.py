@@ -16,6 +16,7 @@ from hubtools.errors import HubtoolsError
 
 VARIABLES_FILE = "space_variables.json"
 BACKENDS = ("auto", "ctranslate2", "transformers")
+DEVICES = ("cpu", "cuda")
 
 
 @dataclass(frozen=True)
@@ -28,10 +29,14 @@ class ServeConfig:
     # Maintainers see the checkpoints saved during training; visitors see releases only.
     show_checkpoints: bool = False
     checkpoints_branch: str = "checkpoints"
+    # cuda on ZeroGPU (transformers on the GPU the `@spaces.GPU` call holds); cpu everywhere else.
+    device: str = "cpu"
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
             raise HubtoolsError(f"unknown backend {self.backend!r}: expected one of {', '.join(BACKENDS)}")
+        if self.device not in DEVICES:
+            raise HubtoolsError(f"unknown device {self.device!r}: expected one of {', '.join(DEVICES)}")
 
 
 def _flag(name: str, value: str | None) -> bool:
@@ -67,4 +72,5 @@ def load_serve_config(app_dir: Path | None = None, environ: dict[str, str] | Non
         backend=get("SERVE_BACKEND") or "auto",
         show_checkpoints=_flag("SHOW_CHECKPOINTS", get("SHOW_CHECKPOINTS")),
         checkpoints_branch=get("CHECKPOINTS_BRANCH") or "checkpoints",
+        device=get("SERVE_DEVICE") or ("cuda" if _flag("SPACES_ZERO_GPU", env.get("SPACES_ZERO_GPU")) else "cpu"),
     )

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,6 +29,12 @@ PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 # spaces/chat, reached through a symlink so that wheels carry it too (as hubtools/cards/templates does).
 DEFAULT_APP_DIR = PACKAGE_ROOT / "serve" / "space_app"
 APP_FILES = ("app.py", "requirements.txt", "README.md")
+# ZeroGPU: the entry point shipped as app.py in front of the chat app (as chat_app.py), and what the Space
+# must pin (hub-docs spaces-zerogpu: torch 2.8.0, 2.9.1, 2.10.0 or 2.11.0; Python 3.10.13 or 3.12.12).
+ZEROGPU_APP = "zerogpu_app.py"
+ZEROGPU_CHAT_APP = "chat_app.py"
+ZEROGPU_TORCH = "2.9.1"
+ZEROGPU_PYTHON = "3.12.12"
 # The parts of hubtools the app imports (chat, and the contribute tab's parser and scrubber); nothing else ships.
 LIBRARY_FILES = ("__init__.py", "py.typed", "errors.py", "hub/__init__.py", "hub/target.py", "recipes/__init__.py")
 LIBRARY_PACKAGES = ("serve", "community", "data", "data/sources")
@@ -60,11 +67,47 @@ def _model_datasets(model_repo: str, commit: str, api: HfApi) -> list[str]:
     return [datasets] if isinstance(datasets, str) else list(datasets)
 
 
-def space_files(app_dir: Path, *, model_repo: str, revision: str | None, datasets: list[str], embedded: bool) -> dict:
+def check_hardware(hardware: str | None) -> str | None:
+    """A Space hardware flavour the Hub knows (`zero-a10g`, `cpu-basic`, `t4-small`, ...), or None."""
+    from huggingface_hub import SpaceHardware
+
+    known = [flavour.value for flavour in SpaceHardware]
+    if hardware is not None and hardware not in known:
+        raise HubtoolsError(f"hardware: unknown Space hardware {hardware!r}; expected one of {', '.join(known)}")
+    return hardware
+
+
+def is_zerogpu(hardware: str | None) -> bool:
+    return bool(hardware) and hardware.startswith("zero-")
+
+
+def zerogpu_requirements(text: str) -> str:
+    """The Space's requirements with torch pinned to a version ZeroGPU supports, and `spaces` listed."""
+    lines = [
+        f"torch=={ZEROGPU_TORCH}" if re.match(r"^torch\s*([<>=!~;\[]|$)", line.strip()) else line
+        for line in text.splitlines()
+    ]
+    if not any(re.match(r"^spaces\s*([<>=!~;\[]|$)", line.strip()) for line in lines):
+        lines += ["# ZeroGPU's @spaces.GPU (a no-op elsewhere)", "spaces"]
+    if f"torch=={ZEROGPU_TORCH}" not in lines:
+        lines.append(f"torch=={ZEROGPU_TORCH}")
+    return "\n".join(lines) + "\n"
+
+
+def space_files(
+    app_dir: Path,
+    *,
+    model_repo: str,
+    revision: str | None,
+    datasets: list[str],
+    embedded: bool,
+    hardware: str | None = None,
+) -> dict:
     """Every file the Space repo should hold, path → bytes."""
     from huggingface_hub import SpaceCard
 
-    missing = [name for name in APP_FILES if not (app_dir / name).is_file()]
+    wanted = APP_FILES + ((ZEROGPU_APP,) if is_zerogpu(hardware) else ())
+    missing = [name for name in wanted if not (app_dir / name).is_file()]
     if missing:
         raise HubtoolsError(f"{app_dir} lacks the Space's {', '.join(missing)} (pass --app-dir to the chat Space)")
     files = {name: (app_dir / name).read_bytes() for name in APP_FILES}
@@ -73,6 +116,13 @@ def space_files(app_dir: Path, *, model_repo: str, revision: str | None, dataset
     card.data.datasets = datasets
     if card.data.sdk != "gradio":
         raise HubtoolsError(f"{app_dir / 'README.md'}: the Space must use sdk: gradio")
+    if hardware:
+        card.data.suggested_hardware = hardware
+    if is_zerogpu(hardware):
+        files[ZEROGPU_CHAT_APP] = files["app.py"]
+        files["app.py"] = (app_dir / ZEROGPU_APP).read_bytes()
+        files["requirements.txt"] = zerogpu_requirements(files["requirements.txt"].decode()).encode()
+        card.data.python_version = ZEROGPU_PYTHON
     files["README.md"] = str(card).encode()
     library = list(LIBRARY_FILES) + sorted(
         p.relative_to(PACKAGE_ROOT).as_posix()
@@ -110,8 +160,14 @@ def deploy_space(
     app_dir: Path | None = None,
     embedded: bool | None = None,
     private: bool = False,
+    hardware: str | None = None,
 ) -> DeployedSpace:
-    """Create or update `space_id` so it serves `model_repo` at `revision` (None: its newest release)."""
+    """Create or update `space_id` so it serves `model_repo` at `revision` (None: its newest release).
+
+    `hardware` (e.g. `zero-a10g`) is requested from huggingface.co; a ZeroGPU flavour also ships the ZeroGPU
+    entry point, torch pin and Python version the Space needs there.
+    """
+    check_hardware(hardware)
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
 
     api = api or HfApi()
@@ -125,9 +181,19 @@ def deploy_space(
         revision=revision,
         datasets=_model_datasets(model_repo, resolved.commit, api),
         embedded=embedded,
+        hardware=hardware,
     )
     try:
-        api.create_repo(space_id, repo_type="space", space_sdk="gradio", exist_ok=True, private=private or None)
+        api.create_repo(
+            space_id,
+            repo_type="space",
+            space_sdk="gradio",
+            exist_ok=True,
+            private=private or None,
+            space_hardware=None if embedded else hardware,  # the embedded Hub runs no Spaces
+        )
+        if hardware and not embedded and api.get_space_runtime(space_id).requested_hardware != hardware:
+            api.request_space_hardware(space_id, hardware)  # an existing Space keeps its hardware otherwise
         remote = {
             e.path: e for e in api.list_repo_tree(space_id, repo_type="space", recursive=True) if hasattr(e, "size")
         }
@@ -138,7 +204,7 @@ def deploy_space(
         for path, data in sorted(files.items())
         if path not in remote or getattr(remote[path], "blob_id", None) != git_blob_id(data)
     ]
-    stale = [p for p in remote if p.startswith("hubtools/") and p not in files]
+    stale = [p for p in remote if (p.startswith("hubtools/") or p == ZEROGPU_CHAT_APP) and p not in files]
     operations += [CommitOperationDelete(path_in_repo=path) for path in stale]
 
     variables_changed = _sync_variables(api, space_id, model_repo, revision)

@@ -14,6 +14,9 @@ from typing import Any
 from hubtools.errors import HubtoolsError
 
 MAX_MESSAGE_CHARS = 4000
+# Chat bubbles that are not conversation turns: the greeting bubble (the card's greeting is what the model gets,
+# whatever the bubble says) and notes such as errors or "the model changed" (a `metadata.title` in Gradio).
+GREETING_ID = "greeting"
 # Used when a model ships no chat template: a plain transcript, as early character models were trained on.
 FALLBACK_TEMPLATE = (
     "{% for m in messages %}"
@@ -65,11 +68,51 @@ def message_text(content: Any) -> str:
     return ""
 
 
+def check_message(message: Any) -> str | None:
+    """Why a visitor's message cannot be sent (None when it can): checked before any model work starts."""
+    text = message_text(message).strip()
+    if not text:
+        return "Please type a message first."
+    if len(text) > MAX_MESSAGE_CHARS:
+        return (
+            f"Your message is too long ({len(text):,} characters; at most {MAX_MESSAGE_CHARS:,}). Please shorten it."
+        )
+    return None
+
+
+def greeting_message(card: CharacterCard) -> dict[str, Any] | None:
+    """The greeting bubble, marked so the prompt takes the card's greeting instead of the bubble's text."""
+    greeting = card.fill(card.greeting.strip())
+    return {"role": "assistant", "content": greeting, "metadata": {"id": GREETING_ID}} if greeting else None
+
+
+def note_message(title: str, text: str = "") -> dict[str, Any]:
+    """A notice in the chat (an error, a model switch) that the model never reads."""
+    return {"role": "assistant", "content": text or title, "metadata": {"title": title}}
+
+
+def _is_greeting(item: dict) -> bool:
+    return isinstance(item.get("metadata"), dict) and item["metadata"].get("id") == GREETING_ID
+
+
+def _is_note(item: dict) -> bool:
+    return isinstance(item.get("metadata"), dict) and bool(item["metadata"].get("title"))
+
+
+def with_greeting(history: list[dict] | None, card: CharacterCard) -> list[dict]:
+    """The conversation as shown, opening with the card's current greeting bubble (replaced, or put back)."""
+    rest = [m for m in history or [] if not (isinstance(m, dict) and _is_greeting(m))]
+    greeting = greeting_message(card)
+    return ([greeting] if greeting else []) + rest
+
+
 def clean_history(history: list[dict] | None) -> list[dict[str, str]]:
-    """Keep user/assistant turns with text, in order; drop Gradio's extras (metadata, options, files)."""
+    """Keep user/assistant turns with text, in order; drop greeting bubbles, notes and Gradio's extras."""
     out = []
     for item in history or []:
-        role = item.get("role") if isinstance(item, dict) else None
+        if not isinstance(item, dict) or _is_greeting(item) or _is_note(item):
+            continue
+        role = item.get("role")
         text = message_text(item.get("content")) if role in ("user", "assistant") else ""
         if text.strip():
             out.append({"role": role, "content": text})
@@ -77,7 +120,10 @@ def clean_history(history: list[dict] | None) -> list[dict[str, str]]:
 
 
 def build_messages(card: CharacterCard, history: list[dict] | None, message: str) -> list[dict[str, str]]:
-    """System (card), greeting (unless the history already opens with the assistant), history, new message."""
+    """System (card), greeting (unless the caller's history opens with its own assistant turn), history, message.
+
+    A greeting bubble in the history is replaced by the card's greeting, so the model reads what the card says.
+    """
     turns = clean_history(history)
     messages = [{"role": "system", "content": card.system_prompt()}]
     if card.greeting.strip() and not (turns and turns[0]["role"] == "assistant"):
@@ -111,6 +157,8 @@ class Prompt:
     ids: list[int]
     max_new_tokens: int
     dropped_turns: int
+    # How many leading ids are the card's system turn, the same on every turn: engines may cache them.
+    prefix_len: int = 0
 
 
 class PromptBuilder:
@@ -146,14 +194,10 @@ class PromptBuilder:
 
     def build(self, card: CharacterCard, history: list[dict] | None, message: str, max_new_tokens: int) -> Prompt:
         """Fit card + history + message into the window, dropping the oldest turns first, then card details."""
+        problem = check_message(message)
+        if problem:
+            raise HubtoolsError(problem)
         message = message_text(message).strip()
-        if not message:
-            raise HubtoolsError("Please type a message first.")
-        if len(message) > MAX_MESSAGE_CHARS:
-            raise HubtoolsError(
-                f"Your message is too long ({len(message):,} characters; at most {MAX_MESSAGE_CHARS:,}). "
-                "Please shorten it."
-            )
         max_new = max(1, min(int(max_new_tokens), self.context_window // 2))
         budget = self.context_window - max_new
         message_tokens = len(self.tokenizer(message, add_special_tokens=False)["input_ids"])
@@ -169,9 +213,10 @@ class PromptBuilder:
             replace(card, example_dialogue="", scenario=""),
         ):
             for dropped in range(0, len(turns) + 1, 2):
-                ids = self.encode(build_messages(trimmed_card, turns[dropped:], message))
+                messages = build_messages(trimmed_card, turns[dropped:], message)
+                ids = self.encode(messages)
                 if len(ids) <= budget:
-                    return Prompt(ids=ids, max_new_tokens=max_new, dropped_turns=dropped)
+                    return Prompt(ids, max_new, dropped, self.prefix_len(messages[0], ids))
         bare = CharacterCard(name=card.name, persona="", greeting="", scenario="", example_dialogue="")
         ids = self.encode(build_messages(bare, [], message))
         if len(ids) <= budget:
@@ -180,6 +225,27 @@ class PromptBuilder:
             f"Your message is too long for this model's context window ({self.context_window:,} tokens). "
             "Please shorten it."
         )
+
+    def prefix_len(self, system: dict[str, str], ids: list[int]) -> int:
+        """Length of the token-exact prefix of `ids` that renders the system turn alone (0 when none is).
+
+        Tokenizers may merge across the boundary (`\n\n` + `Assistant`), so the rendered system turn, and the
+        same without its trailing whitespace, are tokenized and compared with the prompt's own ids.
+        """
+        if system.get("role") != "system":
+            return 0
+        fold = self._fold
+        try:
+            text = self.render_text([system], add_generation_prompt=False)
+        except HubtoolsError:
+            return 0
+        finally:
+            self._fold = fold  # a lone system turn says nothing about the folds whole conversations need
+        for candidate in dict.fromkeys((text, text.rstrip())):
+            prefix = self.tokenizer(candidate, add_special_tokens=False)["input_ids"]
+            if prefix and len(prefix) < len(ids) and ids[: len(prefix)] == prefix:
+                return len(prefix)
+        return 0
 
     def stops(self) -> tuple[list[int], list[str]]:
         """End-of-turn token ids and stop strings read off the template itself.

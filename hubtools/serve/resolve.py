@@ -17,6 +17,7 @@ from hubtools.errors import HubtoolsError
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
 
+SHORT_COMMIT = re.compile(r"^[0-9a-f]{4,39}$")  # the start of a commit id, as the status line shows it
 SEMVER = re.compile(r"^v(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$")
 FAST_SUBFOLDER = "ct2-int8"
 # Files a tokenizer, config and chat template may need; weights are fetched only for the fallback backend.
@@ -129,7 +130,7 @@ def list_checkpoints(repo_id: str, *, api: HfApi, branch: str = "checkpoints") -
     folders = {e.path.rsplit("/", 1)[0] for e in entries if e.path.endswith("/config.json")}
     folders = {f for f in folders if not f.endswith(FAST_SUBFOLDER)}
     return [
-        ModelChoice(label=f"{folder} (checkpoint on {branch})", value=f"{branch}:{folder}", kind="checkpoint")
+        ModelChoice(label=f"{folder} · training", value=f"{branch}:{folder}", kind="checkpoint")
         for folder in sorted(folders, key=_natural_key, reverse=True)
     ]
 
@@ -149,6 +150,23 @@ def list_choices(
     return choices
 
 
+def _expand_commit(repo_id: str, prefix: str, branches: set[str], *, api: HfApi) -> str:
+    """The full id of the one commit on any branch that starts with `prefix` (the Hub wants full ids)."""
+    found: set[str] = set()
+    try:
+        for branch in sorted(branches):
+            found |= {
+                c.commit_id for c in api.list_repo_commits(repo_id, revision=branch) if c.commit_id.startswith(prefix)
+            }
+    except Exception as error:
+        raise _hub_error(error, repo_id, prefix) from error
+    if len(found) > 1:
+        raise HubtoolsError(f"Commit '{prefix}' is ambiguous in model repo '{repo_id}': type more of its id.")
+    if not found:
+        raise HubtoolsError(f"Revision '{prefix}' does not exist in model repo '{repo_id}'.")
+    return found.pop()
+
+
 def resolve_model(repo_id: str, revision: str | None = None, *, api: HfApi) -> ResolvedModel:
     """Pin `revision` (default: the newest release, else main) to a commit; `REV:FOLDER` picks a checkpoint."""
     if not repo_id or not re.fullmatch(r"[\w.-]+(/[\w.-]+)?", repo_id):
@@ -163,7 +181,9 @@ def resolve_model(repo_id: str, revision: str | None = None, *, api: HfApi) -> R
         releases = sorted((t for t in tags if SEMVER.match(t)), key=semver_key, reverse=True)
         revision = releases[0] if releases else "main"
     rev, _, subfolder = revision.partition(":")
-    subfolder = subfolder.strip("/")
+    rev, subfolder = rev.strip(), subfolder.strip("/")
+    if SHORT_COMMIT.match(rev) and rev not in tags | branches:
+        rev = _expand_commit(repo_id, rev, branches, api=api)
     try:
         commit = api.model_info(repo_id, revision=rev).sha
     except Exception as error:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from hubtools.errors import HubtoolsError
 from hubtools.serve.backends import Backend, SamplingParams, context_window, load_backend
-from hubtools.serve.batching import Batcher
+from hubtools.serve.batching import Batcher, generate_alone
 from hubtools.serve.config import ServeConfig
 from hubtools.serve.prompt import CharacterCard, PromptBuilder
 from hubtools.serve.resolve import ModelChoice, ResolvedModel, download_model, list_choices, resolve_model
@@ -176,6 +176,7 @@ class ChatService:
             prefer=self.config.backend,
             convert_dir=convert_dir,
             ensure_weights=ensure_weights,
+            device=self.config.device,
         )
         builder = PromptBuilder(tokenizer, context_window(files.path))
         end_ids, stops = builder.stops()
@@ -201,19 +202,6 @@ class ChatService:
         """Whether a choice points into the training checkpoints (shown to maintainers only)."""
         revision = (choice or "").split(":", 1)[0].strip()
         return ":" in (choice or "") or revision == self.config.checkpoints_branch
-
-    def is_maintainer(self, token: str | None) -> bool:
-        """Whether `token` belongs to the model repo's owner or a member of the owning organisation."""
-        from huggingface_hub import HfApi
-
-        if not token or not token.strip() or not self.config.model_repo:
-            return False
-        try:
-            me = HfApi(endpoint=self.api.endpoint, token=token.strip()).whoami()
-        except Exception:
-            return False
-        names = {me.get("name")} | {org.get("name") for org in me.get("orgs") or [] if isinstance(org, dict)}
-        return self.config.model_repo.split("/")[0] in names
 
     def status(self, model: LoadedModel | None) -> str:
         if model is not None:
@@ -243,9 +231,13 @@ class ChatService:
             top_k=settings.top_k,
             repetition_penalty=settings.repetition_penalty,
             end_ids=model.end_ids,
+            static_prefix=tuple(prompt.ids[: prompt.prefix_len]),
         )
         stops = model.stop_strings + settings.stop_sequences + (f"\n{card.user_name or 'User'}:",)
-        request = model.batcher.submit(prompt.ids, params, prompt.max_new_tokens)
+        if self.config.device == "cpu":
+            request = model.batcher.submit(prompt.ids, params, prompt.max_new_tokens)
+        else:  # inside the `@spaces.GPU` call that holds the GPU
+            request = generate_alone(model.backend, prompt.ids, params, prompt.max_new_tokens)
         said = False
         for text in stream_text(request, model.tokenizer, stops):
             said = said or bool(text)

@@ -1,96 +1,245 @@
 """Chat Space: Gradio wiring only. What to serve comes from the Space variables (MODEL_REPO, MODEL_REVISION);
-resolution, prompting, generation and every error message live in `hubtools.serve`.
+resolution, prompting, generation, sign-in decisions and every error message live in `hubtools.serve`.
+
+On ZeroGPU, `hubtools space deploy --hardware zero-a10g` ships this file as `chat_app.py` behind an `app.py`
+(`zerogpu_app.py` here) that imports `spaces` first and passes its `@spaces.GPU` generator as `reply_fn`.
 """
 
 from __future__ import annotations
 
+import html
 import logging
-from collections.abc import Iterator
+import os
+import re
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import gradio as gr
+# Gradio's run history keeps every input in the visitor's localStorage: nothing typed here belongs there.
+os.environ.setdefault("GRADIO_RUN_HISTORY", "False")
 
-from hubtools.community.config import load_contribute_config
-from hubtools.community.ui import contribute_tab
-from hubtools.errors import HubtoolsError
-from hubtools.serve.config import load_serve_config
-from hubtools.serve.prompt import CharacterCard
-from hubtools.serve.service import ChatService
-from hubtools.serve.streaming import GenerationSettings, parse_stop_sequences
+import gradio as gr  # noqa: E402
+
+from hubtools.community.config import load_contribute_config  # noqa: E402
+from hubtools.community.store import forget  # noqa: E402
+from hubtools.community.ui import contribute_tab  # noqa: E402
+from hubtools.errors import HubtoolsError  # noqa: E402
+from hubtools.serve.access import is_maintainer, local_sign_in_available  # noqa: E402
+from hubtools.serve.config import load_serve_config  # noqa: E402
+from hubtools.serve.prompt import CharacterCard, check_message, note_message, with_greeting  # noqa: E402
+from hubtools.serve.service import ChatService  # noqa: E402
+from hubtools.serve.streaming import GenerationSettings, parse_stop_sequences  # noqa: E402
 
 log = logging.getLogger("chat-space")
+ReplyFn = Callable[[str, list, "str | None", CharacterCard, GenerationSettings], Iterator[str]]
 APP_DIR = Path(__file__).resolve().parent
 CARD = CharacterCard()
 SETTINGS = GenerationSettings()
+# How every launcher (this file, `hubtools space run`, the tests) serves the app.
+LAUNCH_OPTIONS = {
+    "ssr_mode": False,
+    "run_history": False,
+    "footer_links": ["api", "gradio", "settings"],
+    "css": ".avatar {height: 2em; border-radius: 50%; vertical-align: middle}",
+}
+DISCLAIMER = (
+    "{name} is played by a small language model ({model}): it makes things up, gets facts wrong and can say odd "
+    "things, so do not rely on it. Chats are not stored: nothing you type is kept once you leave, unless you "
+    "share conversations yourself in the *Contribute your chats* tab."
+)
+CHECKPOINTS_HELP = "Sign in as the model's owner (or a member of its organisation) to try training checkpoints."
 
 
-def build_demo(service: ChatService | None = None) -> gr.Blocks:
-    """The whole UI around one `ChatService` (started here if the caller did not)."""
+def avatar_url(text: str | None) -> str | None:
+    """An avatar is an http(s) image URL; anything else (a path on the server, a script) is ignored."""
+    text = (text or "").strip()
+    return text if re.fullmatch(r"https?://[^\s\"'<>]+", text) else None
+
+
+def header_markdown(name: str, avatar: str | None) -> str:
+    image = f'<img src="{html.escape(avatar)}" alt="" class="avatar"> ' if avatar else ""
+    return f"## {image}{html.escape(name.strip() or 'Assistant')}"
+
+
+def start_service() -> ChatService:
+    """The service for this Space's variables, its default model loaded (on CUDA under ZeroGPU)."""
+    service = ChatService(load_serve_config(APP_DIR))
+    service.start()
+    return service
+
+
+def build_demo(service: ChatService | None = None, *, reply_fn: ReplyFn | None = None) -> gr.Blocks:
+    """The whole UI around one `ChatService` (started here if the caller did not).
+
+    `reply_fn(message, history, choice, card, settings)` yields the growing reply; its arguments pickle, as
+    ZeroGPU's `@spaces.GPU` needs. Default: the service's reply with the session's model.
+    """
     if service is None:
-        service = ChatService(load_serve_config(APP_DIR))
-        service.start()
+        service = start_service()
+
+    def reply_with_service(message, history, choice, card, settings) -> Iterator[str]:
+        yield from service.reply(message, history, card=card, settings=settings, model=service.model_for(choice))
+
+    reply_fn = reply_fn or reply_with_service
+    model_repo = service.config.model_repo or "a model from the Hub"
+
+    def card_of(name, persona, greeting, scenario, example_dialogue, user_name) -> CharacterCard:
+        return CharacterCard(name, persona, greeting, scenario, example_dialogue, user_name or "User")
+
+    def generate(message, history, choice, card_fields, settings_fields) -> Iterator[str]:
+        temperature, top_p, max_new_tokens, repetition_penalty, stop_sequences = settings_fields
+        settings = GenerationSettings(
+            temperature, top_p, int(max_new_tokens), repetition_penalty, parse_stop_sequences(stop_sequences)
+        )
+        yield from reply_fn(message, history, choice, card_of(*card_fields), settings)
+
+    def respond(message, history, choice, *fields) -> Iterator[str | dict]:
+        """The chat box: a failure becomes a note in the chat, so the conversation can go on."""
+        try:
+            yield from generate(message, history, choice, fields[:6], fields[6:])
+        except HubtoolsError as error:
+            log.warning("chat refused: %s", error)
+            yield note_message("⚠️ Sorry", str(error))
+        except Exception:
+            log.exception("chat failed")
+            yield note_message("⚠️ Sorry", "Something went wrong while answering. Please try again.")
+
+    def chat(
+        message, messages, choice, name, persona, greeting, scenario, example_dialogue, user_name,
+        temperature, top_p, max_new_tokens, repetition_penalty, stop_sequences,
+    ) -> Iterator[str]:  # fmt: skip
+        """The `/chat` API: the new message, and optionally the conversation so far as `messages`."""
+        try:
+            if messages is not None and not isinstance(messages, list):
+                raise HubtoolsError("messages: expected a list of {'role': ..., 'content': ...} objects")
+            for index, item in enumerate(messages or []):
+                if not isinstance(item, dict) or item.get("role") not in ("user", "assistant"):
+                    raise HubtoolsError(f"messages[{index}]: expected 'role' 'user' or 'assistant' and a 'content'")
+            card = (name, persona, greeting, scenario, example_dialogue, user_name)
+            settings = (temperature, top_p, max_new_tokens, repetition_penalty, stop_sequences)
+            yield from generate(message, messages, choice, card, settings)
+        except HubtoolsError as error:
+            log.warning("chat API refused: %s", error)
+            raise gr.Error(str(error), title="Sorry", print_exception=False) from None
+        except Exception:
+            log.exception("chat API failed")
+            raise gr.Error(
+                "Something went wrong while answering. Please try again.", title="Sorry", print_exception=False
+            ) from None
+
+    def validate(message):
+        problem = check_message(message)
+        if problem:
+            log.info("message refused: %s", problem)
+        return gr.validate(problem is None, problem or "")
 
     def choice_options(maintainer: bool) -> list[tuple[str, str]]:
         return [(c.label, c.value) for c in service.choices(maintainer=maintainer)]
 
-    def respond(
-        message, history, choice, name, persona, greeting, scenario, example_dialogue, user_name,
-        temperature, top_p, max_new_tokens, repetition_penalty, stop_sequences,
-    ) -> Iterator[str]:  # fmt: skip
-        """Parameter names are the `/chat` API's keyword names."""
-        try:
-            model = service.model_for(choice)
-            card = CharacterCard(name, persona, greeting, scenario, example_dialogue, user_name or "User")
-            settings = GenerationSettings(
-                temperature, top_p, int(max_new_tokens), repetition_penalty, parse_stop_sequences(stop_sequences)
-            )
-            yield from service.reply(message, history, card=card, settings=settings, model=model)
-        except HubtoolsError as error:
-            raise gr.Error(str(error), title="Sorry") from None
-        except Exception:
-            log.exception("chat failed")
-            raise gr.Error("Something went wrong while answering. Please try again.", title="Sorry") from None
+    def maintainer_of(profile) -> bool:
+        return is_maintainer(profile, service.config.model_repo, api=service.api)
 
-    def switch(choice: str | None, current: str | None, is_maintainer: bool):
+    def shown_choice(choice: str | None) -> str | None:
+        if choice:
+            return choice
+        return service.default.resolved.choice if service.default else None
+
+    def switch(choice, current, profile: gr.OAuthProfile | None):
+        """The `/switch_model` API: pin this session to `choice`; (session's choice, status line)."""
         try:
-            if service.is_checkpoint(choice) and not (is_maintainer or service.config.show_checkpoints):
-                raise HubtoolsError("Training checkpoints are for maintainers: unlock them with your Hub token first.")
+            if service.is_checkpoint(choice) and not (service.config.show_checkpoints or maintainer_of(profile)):
+                raise HubtoolsError(f"Training checkpoints are for maintainers. {CHECKPOINTS_HELP}")
             model = service.select(choice)
         except HubtoolsError as error:
+            log.warning("switch refused: %s", error)
             still = " Still serving the previous model." if (current or service.default) else ""
             return current, f"⚠️ {error}{still}"
         return choice, model.status()
 
-    def unlock(token: str):
-        if not service.is_maintainer(token):
-            gr.Warning("That token does not belong to the owner of the model repo: checkpoints stay hidden.")
-            return False, gr.update()
-        gr.Info("Training checkpoints are now listed under Model.")
-        return True, gr.update(choices=choice_options(True))
+    def switch_in_chat(choice, current, history, profile: gr.OAuthProfile | None):
+        """The picker: on failure it goes back to what is still served; a switch mid-chat leaves a note."""
+        chosen_now, status_line = switch(choice, current, profile)
+        if status_line.startswith("⚠️"):
+            return chosen_now, status_line, gr.update(value=shown_choice(current)), gr.skip(), gr.skip()
+        history = list(history or [])
+        if any(isinstance(m, dict) and m.get("role") == "user" for m in history):
+            history.append(
+                note_message("🔄 Model changed", f"From here on: {service.model_for(chosen_now).resolved.describe()}")
+            )
+        return chosen_now, status_line, gr.skip(), history, history
+
+    def refresh_choices(profile: gr.OAuthProfile | None):
+        return gr.update(choices=choice_options(maintainer_of(profile)))
+
+    def on_load(profile: gr.OAuthProfile | None):
+        if profile is None:
+            return gr.update(), CHECKPOINTS_HELP
+        if not maintainer_of(profile):
+            who = html.escape(profile.username or "this account")
+            return gr.update(), f"Signed in as {who}, who does not own {model_repo}: checkpoints stay hidden."
+        return gr.update(choices=choice_options(True)), "Training checkpoints are listed under Release."
+
+    def refresh_character(history, name, greeting, user_name, avatar):
+        """The greeting bubble always shows the greeting the model gets; the header shows who is talking."""
+        card = CharacterCard(name=name, greeting=greeting, user_name=user_name or "User")
+        shown = with_greeting(history, card)
+        avatar = avatar_url(avatar)
+        header = header_markdown(name, avatar)
+        disclaimer = DISCLAIMER.format(name=html.escape(name.strip() or "Assistant"), model=model_repo)
+        chatbot = gr.Chatbot(value=shown, avatar_images=(None, avatar))
+        return chatbot, shown, header, disclaimer
+
+    def greeting_again(name, greeting, user_name):
+        """After Clear the greeting bubble comes back: the model still gets the greeting."""
+        shown = with_greeting([], CharacterCard(name=name, greeting=greeting, user_name=user_name or "User"))
+        return shown, shown
+
+    contribute = load_contribute_config(APP_DIR)
+
+    def forget_contribution(receipt: str) -> str:
+        """Self-service removal: the receipt id, which only its contributor was given, is the permission."""
+        if not contribute.repo_id:
+            return "⚠️ This Space does not collect contributions: there is nothing to remove."
+        try:
+            done = forget(contribute.repo_id, receipt or "", token=contribute.token)
+        except HubtoolsError as error:
+            log.warning("forget refused: %s", error)
+            return f"⚠️ {error}"
+        return (
+            f"✅ Removed contribution `{done.receipt}` ({len(done.paths)} file(s)) from the dataset. It leaves the "
+            "repo's git history when the maintainers next squash it."
+        )
 
     default = service.default
+    sign_in = local_sign_in_available(service.api)
     with gr.Blocks(title="Chat") as demo:
-        gr.Markdown(f"## Chat with {service.config.model_repo or 'a model from the Hub'}")
+        header = gr.Markdown(header_markdown(CARD.name, None), elem_id="character-header")
+        disclaimer = gr.Markdown(
+            DISCLAIMER.format(name=CARD.name, model=model_repo), elem_id="disclaimer", elem_classes="disclaimer"
+        )
         status = gr.Markdown(service.status(default), elem_id="model-status")
         chosen = gr.State(None)  # this session's revision choice; None = the configured default
-        maintainer = gr.State(False)
-        with gr.Sidebar(open=False):
+        with gr.Sidebar(open=False, width=420):
             gr.Markdown("### Model")
             revision = gr.Dropdown(
                 choices=choice_options(False),
-                value=default.resolved.choice if default else None,
+                value=shown_choice(None),
                 label="Release",
                 allow_custom_value=True,
-                info="Releases of the model; a branch, tag or commit can be typed too.",
+                info="Releases of the model; a branch, tag or commit id (the short one shown above too) can be typed.",
+                elem_id="release-picker",
             )
             refresh = gr.Button("Refresh list", size="sm")
             with gr.Accordion("Maintainers: training checkpoints", open=False):
-                token = gr.Textbox(label="Hub token with access to the model repo", type="password")
-                unlock_btn = gr.Button("Show checkpoints", size="sm")
+                maintainer_note = gr.Markdown(CHECKPOINTS_HELP, elem_id="maintainer-note")
+                if sign_in:
+                    gr.LoginButton(size="sm")
+                else:
+                    gr.Markdown("Sign-in needs a Hub login on this machine (`hf auth login`) when run locally.")
             gr.Markdown("### Character")
-            name = gr.Textbox(CARD.name, label="Name")
+            name = gr.Textbox(CARD.name, label="Name", elem_id="card-name")
+            avatar = gr.Textbox("", label="Avatar", placeholder="https://… (an image URL, optional)")
             persona = gr.Textbox(CARD.persona, label="Persona", lines=3)
-            greeting = gr.Textbox(CARD.greeting, label="Greeting", lines=2)
+            greeting = gr.Textbox(CARD.greeting, label="Greeting", lines=2, elem_id="card-greeting")
             scenario = gr.Textbox(CARD.scenario, label="Scenario", lines=2)
             examples = gr.Textbox(
                 CARD.example_dialogue,
@@ -105,31 +254,69 @@ def build_demo(service: ChatService | None = None) -> gr.Blocks:
             max_new = gr.Slider(1, 512, SETTINGS.max_new_tokens, step=1, label="Max new tokens")
             penalty = gr.Slider(1.0, 2.0, SETTINGS.repetition_penalty, step=0.05, label="Repetition penalty")
             stops = gr.Textbox("", label="Stop sequences", lines=2, info="One a line; \\n is a newline")
+        card_inputs = [name, persona, greeting, scenario, examples, user_name]
+        settings_inputs = [temperature, top_p, max_new, penalty, stops]
         with gr.Tab("Chat"):
-            gr.ChatInterface(
+            chat_ui = gr.ChatInterface(
                 respond,
-                chatbot=gr.Chatbot(
-                    value=[{"role": "assistant", "content": CARD.fill(CARD.greeting)}], height=520, elem_id="chatbot"
-                ),
+                chatbot=gr.Chatbot(value=with_greeting([], CARD), height=520, elem_id="chatbot"),
                 textbox=gr.Textbox(placeholder="Say something…", elem_id="chat-input", submit_btn=True, stop_btn=True),
-                additional_inputs=[chosen, name, persona, greeting, scenario, examples, user_name]
-                + [temperature, top_p, max_new, penalty, stops],
-                api_name="chat",
+                additional_inputs=[chosen] + card_inputs + settings_inputs,
+                validator=validate,
+                api_name="chat_ui",
+                api_visibility="private",  # the documented endpoint is /chat below, which takes `messages`
                 concurrency_limit=16,
                 fill_height=True,
             )
+            api_message = gr.Textbox(visible=False)
+            api_messages = gr.JSON([], visible=False, label="messages")
+            api_reply = gr.Textbox(visible=False)
+            api_button = gr.Button(visible=False)
+            api_choice = gr.Textbox(visible=False, label="choice")
+            api_switch = gr.Button(visible=False)
         with gr.Tab("Contribute your chats"):
-            contribute_tab(load_contribute_config(APP_DIR))
+            contribute_tab(contribute)
+            with gr.Accordion("Remove a contribution", open=False):
+                receipt = gr.Textbox(
+                    label="Receipt id", placeholder="rc-xxxx-xxxx-xxxx-xxxx", elem_id="forget-receipt"
+                )
+                forget_button = gr.Button("Remove it", size="sm")
+                forgotten = gr.Markdown(elem_id="forget-message")
+        api_button.click(
+            chat,
+            [api_message, api_messages, chosen] + card_inputs + settings_inputs,
+            [api_reply],
+            api_name="chat",
+            concurrency_limit=16,
+        )
+        forget_button.click(
+            forget_contribution, [receipt], [forgotten], api_name="forget_contribution", concurrency_limit=1
+        )
+        shown = [chat_ui.chatbot, chat_ui.chatbot_state]
         revision.input(
-            switch, [revision, chosen, maintainer], [chosen, status], api_name="switch_model", concurrency_limit=2
+            switch_in_chat,
+            [revision, chosen, chat_ui.chatbot_state],
+            [chosen, status, revision, *shown],
+            api_visibility="private",
+            concurrency_limit=2,
         )
-        refresh.click(
-            lambda m: gr.update(choices=choice_options(m)), [maintainer], [revision], api_visibility="private"
+        api_switch.click(switch, [api_choice, chosen], [chosen, status], api_name="switch_model", concurrency_limit=2)
+        refresh.click(refresh_choices, None, [revision], api_visibility="private")
+        demo.load(on_load, None, [revision, maintainer_note], api_visibility="private")
+        gr.on(
+            [name.change, greeting.change, user_name.change, avatar.change],
+            refresh_character,
+            [chat_ui.chatbot_state, name, greeting, user_name, avatar],
+            [*shown, header, disclaimer],
+            api_visibility="private",
+            queue=False,
         )
-        unlock_btn.click(unlock, [token], [maintainer, revision], api_name="unlock_checkpoints")
+        chat_ui.chatbot.clear(
+            greeting_again, [name, greeting, user_name], shown, api_visibility="private", queue=False
+        )
     return demo
 
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO)
-    build_demo().queue(default_concurrency_limit=16).launch(ssr_mode=False)
+    build_demo().queue(default_concurrency_limit=16).launch(**LAUNCH_OPTIONS)

@@ -27,10 +27,11 @@ def free_port() -> int:
 @contextlib.contextmanager
 def running_app(service) -> Iterator[str]:
     """Serve the app around `service` until the block ends; yields its URL."""
-    demo = load_app_module().build_demo(service)
+    app = load_app_module()
+    demo = app.build_demo(service)
     port = free_port()
     demo.queue(default_concurrency_limit=16).launch(
-        server_name="127.0.0.1", server_port=port, ssr_mode=False, prevent_thread_lock=True, quiet=True
+        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **app.LAUNCH_OPTIONS
     )
     try:
         yield f"http://127.0.0.1:{port}/"

@@ -17,9 +17,9 @@ GREEDY = SamplingParams(temperature=0.0, repetition_penalty=1.0)
 PROMPTS = [[50258, 1212, 318, 257, 1332, 13], [50258, 15496, 995, 11, 703, 389, 345, 30], [40, 588, 3797, 290, 257]]
 
 
-def _greedy(backend, prompts, n=24):
+def _greedy(backend, prompts, n=24, params=GREEDY):
     out: dict[int, list[int]] = {i: [] for i in range(len(prompts))}
-    backend.generate(prompts, GREEDY, n, lambda row, token: out[row].append(token) and False)
+    backend.generate(prompts, params, n, lambda row, token: out[row].append(token) and False)
     return [out[i] for i in range(len(prompts))]
 
 
@@ -127,3 +127,25 @@ def test_fallback_and_friendly_failure(tiny_dirs, tmp_path):
     (tmp_path / "broken" / "config.json").write_text('{"model_type": "gpt2"')
     with pytest.raises(HubtoolsError, match="could not be loaded"):
         load_backend(tmp_path / "broken", convert_dir=tmp_path / "ct2-broken")
+
+
+def test_cached_system_prefix_gives_the_same_greedy_tokens(engines):
+    """CTranslate2's static prompt (the card's system turn, cached) changes speed, not the tokens."""
+    prefix = tuple(PROMPTS[1][:5])
+    prompts = [list(prefix) + [318, 257, 1332], list(prefix) + [40, 588]]
+    cached = SamplingParams(temperature=0.0, repetition_penalty=1.0, static_prefix=prefix)
+    for name in ("ct2-fp32", "int8"):
+        backend = engines[name]
+        want = _greedy(backend, prompts)
+        for _ in range(2):  # first call fills the cache, the second reads it
+            assert _greedy(backend, prompts, params=cached) == want, name
+        assert prefix in backend._cached_prefixes
+
+
+def test_cached_prefixes_are_bounded(engines):
+    backend = engines["ct2-fp32"]
+    for i in range(backend.max_cached_prefixes + 3):
+        prefix = (50258, 1000 + i)
+        params = SamplingParams(temperature=0.0, static_prefix=prefix)
+        backend.generate([list(prefix) + [13]], params, 2, lambda row, token: False)
+    assert len(backend._cached_prefixes) <= backend.max_cached_prefixes

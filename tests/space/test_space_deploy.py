@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -128,3 +129,96 @@ def test_the_app_ships_inside_the_package():
     for name in APP_FILES:
         assert (DEFAULT_APP_DIR / name).is_file()
         assert any(fnmatch.fnmatch(name, pattern) for pattern in patterns), name
+
+
+def test_zerogpu_deploy_writes_the_zerogpu_app_and_it_serves_on_cpu(session_api, chat_repo, repo_name, tmp_path):
+    """`--hardware zero-a10g`: `spaces` imported first, the model loaded at module level, a `@spaces.GPU`
+    generator, torch pinned and python_version set as ZeroGPU's documentation lists; then the written app
+    itself serves, with `SPACES_ZERO_GPU` unset, on the CPU path."""
+    import ast
+    import importlib.util
+    import os
+
+    from gradio_client import Client
+    from huggingface_hub import SpaceCard
+
+    from hubtools.serve.deploy import DEFAULT_APP_DIR
+
+    assert "SPACES_ZERO_GPU" not in os.environ
+    space = repo_name("zero-space")
+    deploy_space(space, chat_repo.repo_id, api=session_api, hardware="zero-a10g")
+    folder = Path(session_api.snapshot_download(space, repo_type="space", local_dir=tmp_path / "space"))
+
+    tree = ast.parse((folder / "app.py").read_text())
+    imports = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    assert isinstance(imports[0], ast.Import) and imports[0].names[0].name == "spaces"  # before torch or the app
+    assert (folder / "chat_app.py").read_bytes() == (DEFAULT_APP_DIR / "app.py").read_bytes()
+    module_calls = [ast.unparse(n.value) for n in tree.body if isinstance(n, ast.Assign)]
+    assert "chat_app.start_service()" in module_calls  # the model is loaded (to CUDA there) at import time
+    gpu = [n for n in tree.body if isinstance(n, ast.FunctionDef) and "spaces.GPU" in ast.unparse(n.decorator_list)]
+    assert len(gpu) == 1 and any(isinstance(node, ast.YieldFrom) for node in ast.walk(gpu[0]))  # streams
+
+    requirements = (folder / "requirements.txt").read_text().splitlines()
+    torch_pins = [line for line in requirements if line.startswith("torch")]
+    assert len(torch_pins) == 1 and torch_pins[0].split("==")[1] in {"2.8.0", "2.9.1", "2.10.0", "2.11.0"}
+    assert "spaces" in requirements
+    card = SpaceCard.load(folder / "README.md")
+    assert card.data.python_version in {"3.10.13", "3.12.12"}
+    assert (card.data.suggested_hardware, card.data.hf_oauth, card.data.app_file) == ("zero-a10g", True, "app.py")
+
+    back = deploy_space(space, chat_repo.repo_id, api=session_api)  # back to CPU: the ZeroGPU files go
+    assert back.changed
+    files = session_api.list_repo_files(space, repo_type="space")
+    assert "chat_app.py" not in files
+
+    sys.path.insert(0, str(folder))
+    try:
+        spec = importlib.util.spec_from_file_location("zerogpu_space_app", folder / "app.py")
+        app = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(app)
+        assert app.SERVICE.startup_error is None and app.SERVICE.default.backend.name == "ctranslate2-int8"
+        app.demo.queue().launch(
+            server_name="127.0.0.1", prevent_thread_lock=True, quiet=True, **app.chat_app.LAUNCH_OPTIONS
+        )
+        try:
+            reply = Client(app.demo.local_url, verbose=False).predict("Hello", api_name="/chat", max_new_tokens=6)
+        finally:
+            app.demo.close()
+    finally:
+        sys.path.remove(str(folder))
+        sys.modules.pop("chat_app", None)
+    assert reply.strip()
+
+
+@pytest.mark.parametrize("hardware", ["zero-h100x9", "gpu", ""])
+def test_unknown_hardware_is_refused(session_api, chat_repo, repo_name, hardware):
+    with pytest.raises(HubtoolsError, match="unknown Space hardware"):
+        deploy_space(repo_name("space"), chat_repo.repo_id, api=session_api, hardware=hardware)
+
+
+def test_zerogpu_requirements_pin_torch_once():
+    from hubtools.serve.deploy import ZEROGPU_TORCH, zerogpu_requirements
+
+    pinned = zerogpu_requirements("torch>=2.4\ntorchvision\nspaces>=0.40\nnumpy\n").splitlines()
+    assert pinned == [f"torch=={ZEROGPU_TORCH}", "torchvision", "spaces>=0.40", "numpy"]
+    assert f"torch=={ZEROGPU_TORCH}" in zerogpu_requirements("numpy\n").splitlines()
+
+
+def test_release_recipes_name_the_space_hardware(tmp_path):
+    from hubtools.release.recipe import load_release_recipe
+
+    base = 'name = "r"\ndata = "demo"\ntrain = "demo"\n[repos]\ndataset = "d"\nmodel = "m"\nspace = "s"\n'
+    good, bad = tmp_path / "good.toml", tmp_path / "bad.toml"
+    good.write_text(base + 'space_hardware = "zero-a10g"\n')
+    bad.write_text(base + 'space_hardware = "zero-gpu"\n')
+    assert load_release_recipe(good).repos.space_hardware == "zero-a10g"
+    with pytest.raises(HubtoolsError, match=r"bad.toml: repos.space_hardware: unknown Space hardware 'zero-gpu'"):
+        load_release_recipe(bad)
+
+
+def test_zerogpu_serves_on_cuda_and_everything_else_on_cpu(tmp_path):
+    assert load_serve_config(tmp_path, environ={}).device == "cpu"
+    assert load_serve_config(tmp_path, environ={"SPACES_ZERO_GPU": "true"}).device == "cuda"
+    assert load_serve_config(tmp_path, environ={"SPACES_ZERO_GPU": "true", "SERVE_DEVICE": "cpu"}).device == "cpu"
+    with pytest.raises(HubtoolsError, match="unknown device 'tpu'"):
+        load_serve_config(tmp_path, environ={"SERVE_DEVICE": "tpu"})

@@ -158,3 +158,51 @@ def test_settings_parsing_and_clamping():
     assert parse_stop_sequences("\\nUser:\n\nEND\n") == ("\nUser:", "END")
     s = GenerationSettings(temperature=9, top_p=0, max_new_tokens=10**6, repetition_penalty=0.1).clamped()
     assert (s.temperature, s.top_p, s.max_new_tokens, s.repetition_penalty) == (2.0, 0.05, 1024, 1.0)
+
+
+def test_greeting_bubble_and_notes_never_reach_the_model():
+    from hubtools.serve.prompt import note_message, with_greeting
+
+    card = CharacterCard(name="Mira", greeting="Hello from {{char}}!")
+    stale = with_greeting([], CharacterCard(name="Old", greeting="I am {{char}}."))
+    history = stale + [
+        {"role": "user", "content": "hi"},
+        note_message("⚠️ Sorry", "failed"),
+        {"role": "assistant", "content": "yo"},
+    ]
+    messages = build_messages(card, history, "next")
+    assert [m["role"] for m in messages] == ["system", "assistant", "user", "assistant", "user"]
+    assert messages[1]["content"] == "Hello from Mira!"  # the card's greeting, not the stale bubble
+    assert all("failed" not in m["content"] for m in messages)
+    shown = with_greeting(history, card)
+    assert shown[0]["content"] == "Hello from Mira!" and shown[1:] == history[1:]
+    assert with_greeting([], card)[0]["content"] == "Hello from Mira!"  # after Clear
+    assert with_greeting(history, CharacterCard(greeting=" ")) == history[1:]  # no greeting, no bubble
+
+
+def test_an_api_callers_own_opening_turn_is_kept():
+    card = CharacterCard(name="Mira", greeting="Hello!")
+    messages = build_messages(card, [{"role": "assistant", "content": "Welcome back."}], "hi")
+    assert [m["content"] for m in messages[1:]] == ["Welcome back.", "hi"]
+
+
+@pytest.mark.parametrize("template", [CHATML_TEMPLATE, None, NO_SYSTEM_TEMPLATE])
+def test_prefix_is_the_token_exact_system_turn_or_nothing(base_tokenizer, template):
+    """The cacheable prefix covers exactly the card's system turn, the same ids on every turn."""
+    tok = _tokenizer(base_tokenizer, template) if template else copy.deepcopy(base_tokenizer)
+    if template is None:
+        tok.chat_template = None  # the plain-transcript fallback: `\n\n` merges differently before `Assistant`
+    builder = PromptBuilder(tok, 1024)
+    first = builder.build(CARD, [], "hello", 32)
+    later = builder.build(CARD, [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"}], "x", 32)
+    if template == NO_SYSTEM_TEMPLATE:  # the card is folded into the first user turn: nothing stays put
+        assert first.prefix_len == later.prefix_len == 0
+        return
+    n = first.prefix_len
+    assert 0 < n == later.prefix_len and first.ids[:n] == later.ids[:n]
+    assert (
+        tok.decode(first.ids[:n])
+        .strip()
+        .endswith(CARD.system_prompt().split("\n")[-1].strip() + ("<|im_end|>" if template else ""))
+    )
+    assert "Mrrp" not in tok.decode(first.ids[:n])  # the greeting is not part of it
