@@ -43,8 +43,7 @@ def clean_and_scrub(row: dict, scrubber: Scrubber | None, pii: Counter) -> dict 
     """The row with cleaned, scrubbed messages, or None when no exchange is left."""
     messages = clean_messages(row["messages"])
     if scrubber is not None and scrubber.may_contain("\n".join(m["content"] for m in messages)):
-        for message in messages:
-            message["content"] = scrubber.scrub(message["content"], pii)
+        scrubber.scrub_messages(messages, pii)  # one conversation, one placeholder numbering
     if not has_dialogue(messages):
         return None
     return {"messages": messages, "source": row["source"], "source_id": row["source_id"]}

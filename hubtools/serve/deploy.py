@@ -30,7 +30,7 @@ DEFAULT_APP_DIR = PACKAGE_ROOT / "serve" / "space_app"
 APP_FILES = ("app.py", "requirements.txt", "README.md")
 # The parts of hubtools the app imports (chat, and the contribute tab's parser and scrubber); nothing else ships.
 LIBRARY_FILES = ("__init__.py", "py.typed", "errors.py", "hub/__init__.py", "hub/target.py", "recipes/__init__.py")
-LIBRARY_PACKAGES = ("serve", "community", "data", "data/sources")
+LIBRARY_PACKAGES = ("serve", "community", "data", "data/sources", "data/scrub")
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ def test_tab_previews_then_shares_only_with_consent(tab_url, store, uploads, hf_
     assert chosen["value"] == ["c1", "c2", "c3", "c4"] and consent is False
     assert [value for _label, value in chosen["choices"]] == chosen["value"]
     assert chosen["choices"][1][0] == "#2 with Mira · 4 turns · Mira.json"
-    assert preview.count('class="conversation"') == 4 and "[EMAIL]" in preview
+    assert preview.count('class="conversation"') == 4 and "[EMAIL_1]" in preview
     assert leaks(preview) == []
 
     refused = client.predict(["c1", "c3"], False, api_name="/contribute_share")

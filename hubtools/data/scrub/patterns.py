@@ -1,0 +1,163 @@
+"""Pattern recognizers: e-mails (plain and spelled out), links, handles, numbers with a checksum or a context.
+
+Each `find_*` yields `Span`s of one kind. A shape alone is trusted only where it is specific (an e-mail, an IBAN
+that passes mod-97, a card that passes Luhn, a UK National Insurance number); digits that could be anything
+(9 digits, a date, two decimals) need the words around them: `SSN`, `born`, `coordinates`…
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from hubtools.data.scrub.spans import Span
+
+# --- e-mails -------------------------------------------------------------------------------------------------
+_EMAIL = re.compile(
+    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*\s?[@＠]\s?(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,24}\b"
+)
+_DOT = (
+    r"(?:\s*(?:\.|\[\s*(?:dot|punkt|punto|point|\.)\s*\]|\(\s*(?:dot|punkt|punto|point|\.)\s*\)|\{\s*(?:dot|\.)\s*\}"
+    r"|<\s*(?:dot|\.)\s*>)\s*|\s+(?:dot|DOT|Dot|punkt|punto|point)\s+|\s?-dot-\s?|_dot_)"
+)
+_AT = (
+    r"(?:\s*(?:[@＠]|\[\s*(?:at|@|AT)\s*\]|\(\s*(?:at|@|AT)\s*\)|\{\s*(?:at|@|AT)\s*\}|<\s*(?:at|@|AT)\s*>)\s*"
+    r"|\s+(?:at|AT|At|arroba|chez)\s+|\s?-at-\s?|_at_)"
+)
+_PART = r"[A-Za-z0-9][A-Za-z0-9_%+-]*"
+_TLDS = (
+    r"com|net|org|edu|gov|mil|int|info|biz|io|co|me|ai|app|dev|xyz|online|site|email|mail|uk|de|fr|es|it|nl|be|ch"
+    r"|at|se|no|dk|fi|pl|cz|pt|ie|ru|ua|jp|cn|kr|in|br|mx|ar|au|nz|ca|us|eu|tv|cc|ly|gg|tk|ro|gr|hu|tr|za|sg|hk"
+)
+_PROVIDERS = r"gmail|googlemail|yahoo|hotmail|outlook|live|icloud|proton|protonmail|gmx|aol|yandex|mailbox|zoho|web"
+_SPELLED_EMAIL = re.compile(
+    rf"(?<![\w.@-])({_PART}(?:{_DOT}{_PART}){{0,3}}){_AT}"
+    rf"(?:{_PART}(?:{_DOT}{_PART}){{0,3}}{_DOT}(?i:{_TLDS})\b|(?i:{_PROVIDERS})\b)"
+)
+# Words that are the subject of "… at …" in prose ("look at this dot com site"), never the local part.
+_NOT_LOCAL = frozenset(
+    "look looking looked me him her it this that them us you home work school night first last arrive arrived "
+    "stay stayed meet met be is are was were am".split()
+)
+
+
+def find_emails(text: str) -> Iterator[Span]:
+    if "@" in text or "＠" in text:
+        for match in _EMAIL.finditer(text):
+            yield Span(match.start(), match.end(), "EMAIL")
+    for match in _SPELLED_EMAIL.finditer(text):
+        if match.group(1).lower() not in _NOT_LOCAL:
+            yield Span(match.start(), match.end(), "EMAIL")
+
+
+# --- links ---------------------------------------------------------------------------------------------------
+_HOSTS = (
+    r"twitter|x|instagram|facebook|fb|tiktok|github|gitlab|bitbucket|codeberg|sourceforge|reddit|linkedin|twitch"
+    r"|youtube|snapchat|pinterest|tumblr|medium|discord|discordapp|t|threads|bsky|mastodon|vk|weibo|patreon|ko-fi"
+    r"|buymeacoffee|deviantart|artstation|soundcloud|bandcamp|spotify|steamcommunity|huggingface|kaggle|npmjs"
+    r"|pypi|keybase|linktr|substack|wattpad|archiveofourown|pixiv|behance|dribbble|flickr|vimeo|onlyfans|fansly"
+    r"|quora|stackoverflow|letterboxd|goodreads|last|myanimelist|anilist|roblox|character|wa|telegram|cash|venmo"
+    r"|paypal|calendly|about|carrd|itch|replit|codepen|glitch|ao3|tellonym|curiouscat|ask|line|kik|vsco|bereal"
+)
+_HOST_TLDS = r"com|tv|gg|me|ai|app|net|org|co|io|social|ee|fm|jp|ly|to|page|so|dev|ru|cn"
+_URL = re.compile(
+    r"\b(?:https?://|ftp://|www\.)[^\s<>\"'`]+"
+    rf"|(?<![\w.@/-])(?:[\w-]+\.)*(?i:{_HOSTS})\.(?i:{_HOST_TLDS})/[^\s<>\"'`]+"
+    r"|(?<![\w.@/-])[\w-]{2,40}\.(?i:tumblr\.com|github\.io|substack\.com|blogspot\.com|wordpress\.com|carrd\.co"
+    r"|neocities\.org|itch\.io|bandcamp\.com|deviantart\.com|gitlab\.io|netlify\.app|vercel\.app|bsky\.social)"
+    r"(?:/[^\s<>\"'`]*)?",
+    re.IGNORECASE,
+)
+_PROFILE = re.compile(
+    rf"(?:^|[./])(?:{_HOSTS})\.(?:{_HOST_TLDS})(?::\d+)?/(?!(?:features|about|topics|explore|settings|login|signup"
+    r"|pricing|marketplace|search|watch|results|help|terms|privacy|docs|blog|trending|hashtag|r|groups|events|jobs"
+    r"|home|notifications|messages|i|intent|share|sharer|policies|legal|security|support)(?:[/?#]|$))[^/?#\s]+"
+    r"|\.(?:tumblr\.com|github\.io|substack\.com|blogspot\.com|wordpress\.com|carrd\.co|neocities\.org|itch\.io"
+    r"|bandcamp\.com|deviantart\.com|gitlab\.io|netlify\.app|vercel\.app|bsky\.social)",
+    re.IGNORECASE,
+)
+_USER_PATH = re.compile(
+    r"/(?:@[\w.-]+|~[\w.-]+|u/|user/|users/|profile|people/|member/|members/|in/|id/|author/|authors/|channel/|c/)"
+    r"|[?&](?:user|username|uid|userid|user_id|email|login|name|member|author|profile)=|^[a-z]+://[^/\s@]+@",
+    re.IGNORECASE,
+)
+_COORDS_IN = re.compile(r"-?\d{1,2}\.\d{3,}\s*,\s*-?\d{1,3}\.\d{3,}|@-?\d{1,2}\.\d{3,},-?\d{1,3}\.\d{3,}")
+
+
+def find_urls(text: str, mentions_name=None) -> Iterator[Span]:
+    """Links that point at a person: profiles, user paths, credentials, coordinates, or a known name in them."""
+    if "/" not in text and "." not in text:
+        return
+    for match in _URL.finditer(text):
+        url = match.group()
+        personal = (
+            _PROFILE.search(url)
+            or _USER_PATH.search(url)
+            or _COORDS_IN.search(url)
+            or (mentions_name is not None and mentions_name(url.lower()))
+        )
+        if personal:
+            end = match.end() - (len(url) - len(url.rstrip(".,;:!?)]")))  # sentence punctuation stays
+            yield Span(match.start(), end, "URL")
+
+
+# --- handles -------------------------------------------------------------------------------------------------
+_AT_HANDLE = re.compile(r"(?<![\w.@/+-])@([A-Za-z0-9_](?:[\w.]*\w)?)(?:@(?:[\w-]+\.)+[a-z]{2,})?(?![\w@(])")
+_NOT_HANDLES = frozenset(
+    "everyone here channel all property staticmethod classmethod dataclass override deprecated abstractmethod "
+    "cached_property media import keyframes font-face supports charset page namespace layer apply tailwind "
+    "interface end implementation synthesize param return returns throws see since author version todo "
+    "app pytest mock patch api router get post put delete validator field".split()
+)
+_TAG = re.compile(r"(?<![\w#@])([A-Za-z][\w.]{1,31})#(\d{4})(?!\w)")
+_NOT_TAG_NAMES = frozenset(
+    "issue issues pr bug ticket room no nr number apt unit order item page step id ch chapter ep episode part "
+    "vol rank top build case ref invoice task story pull commit row line table fig figure section".split()
+)
+_REDDIT = re.compile(r"(?<![\w/])/?u/[A-Za-z0-9_-]{3,20}\b")
+# "my discord is lunarfox", "insta: @x", "add me on snap - x.y": a service name, then the handle.
+_SERVICES = (
+    r"discord|insta|instagram|ig|snap|snapchat|sc|tiktok|twitter|telegram|tg|kik|skype|steam|xbox|xbl|psn"
+    r"|gamertag|ign|reddit|tumblr|twitch|yt|youtube|github|gitlab|bluesky|bsky|threads|mastodon|wechat"
+    r"|roblox|battletag|battle\.net|pinterest|spotify|venmo|cashapp|paypal|ao3|wattpad|deviantart|tellonym"
+    r"|whatsapp|username|user name|handle|nick|nickname|screen name|tag"
+)
+_SERVICE_HANDLE = re.compile(
+    rf"(?i:\b(?:{_SERVICES}))(?:\s+(?i:id|name|tag|handle|username|user|account|acc|@))*"
+    r"(\s*(?:[:=\-–]|\s(?i:is|it's|its|me at|me on|at|me))(?:\s+(?i:is|it's|its))?)?"
+    r"\s*(@?[A-Za-z0-9][\w.#-]{2,31})(?<![.-])"
+)
+_PLAIN_WORDS = frozenset(
+    "private public down dead great full banned gone open closed same new old the my a an not broken blocked "
+    "deleted here there below above in on also just mostly still really kinda pretty so very too and or but "
+    "for with from me you him her them it this that is are was be been being fine cool good bad up off "
+    "over weird acting lagging working available offline online silent quiet better worse best bigger easier "
+    "faster slow free fun nice boring popular back glitchy laggy annoying amazing awesome terrible literally "
+    "always never only probably basically actually down dm dms if when what where which who how why".split()
+)
+
+
+def find_handles(text: str) -> Iterator[Span]:
+    if "@" in text:
+        for match in _AT_HANDLE.finditer(text):
+            if match.group(1).lower() not in _NOT_HANDLES and not match.group(1).isdigit():
+                yield Span(match.start(), match.end(), "HANDLE")
+    if "#" in text:
+        for match in _TAG.finditer(text):
+            if match.group(1).lower() not in _NOT_TAG_NAMES:
+                yield Span(match.start(), match.end(), "HANDLE")
+    if "u/" in text:
+        for match in _REDDIT.finditer(text):
+            yield Span(match.start(), match.end(), "HANDLE")
+    for match in _SERVICE_HANDLE.finditer(text):
+        separator, handle = match.groups()
+        word = handle.lstrip("@").lower()
+        if word in _PLAIN_WORDS or not any(c.isalpha() for c in word):
+            continue
+        made_up = (
+            handle.startswith("@")
+            or any(c.isdigit() or c in "_.#" for c in handle)
+            or (handle[1:] != handle[1:].lower())
+        )
+        if made_up or separator:
+            yield Span(match.start(2), match.end(2), "HANDLE")

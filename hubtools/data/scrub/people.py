@@ -1,0 +1,180 @@
+"""Names of third parties in free text ("my cousin Tomasz Wierzbicki came over"), without the dump's metadata.
+
+Two signals, both cheap: words around a name that say a person follows ("my cousin", "a guy named", "Mr.",
+"my name is"), and a gazetteer: the US Census first names (≈ 5,500) and surnames (≈ 88,800) shipped by the
+`names` package (MIT), read once from its files. A run of capitalised words is a name when a cue precedes it,
+or when it starts with a known first name and goes on with a surname-like word, or is an unknown word followed
+by a known surname. A known first name alone is taken only mid-sentence and when it is not an English word.
+Names of the conversation's character and of famous fictional characters stay (`keep`): chats with a bot
+called Mira talk about Mira. docs/privacy.md compares this with spaCy's small English pipeline and names-dataset.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Iterator
+from importlib import resources
+
+from hubtools.data.scrub.names import COMMON_WORDS, SENTENCE_END
+from hubtools.data.scrub.spans import Span
+
+_UPPER = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĖĘĚĞĢĪĮİĶĹĻĽŁŃŅŇŌŐŒŔŘŚŞŠŢŤŪŮŰŲŹŻŽ"
+_LOWER = "a-zß-öø-ÿāăąćčďđēėęěğģīįıķĺļľłńņňōőœŕřśşšţťūůűųźżž"
+_WORD = rf"(?:Mc|Mac|O['’]|D['’])?[{_UPPER}][{_LOWER}]+(?:[-'’][{_UPPER}{_LOWER}][{_LOWER}]+)*"
+_PARTICLE = r"(?:van der|van den|van de|van|von der|von|de la|de los|del|de|da|di|du|dos|das|le|la|bin|ibn|al|el)"
+_END = r"(?![\w@-]|['’][^\W\d_]{2})"  # "Kevin's" ends at the apostrophe
+_RUN = re.compile(rf"(?<![\w@#/.'’-]){_WORD}(?:\s(?:{_PARTICLE}\s)?{_WORD}){{0,3}}{_END}")
+_LOWER_RUN = re.compile(rf"(?<![\w@#/.'’-])[{_LOWER}]{{3,}}(?:\s[{_LOWER}]{{3,}})?(?![\w@'’-])")
+_KIN = (
+    r"cousin|brother|sister|bro|sis|friend|bestie|bff|bf|gf|boyfriend|girlfriend|partner|husband|wife|spouse|fianc[ée]e?"
+    r"|ex|mom|mum|mother|dad|father|mama|papa|parent|son|daughter|kid|child|baby|uncle|aunt|auntie|niece|nephew"
+    r"|grandma|grandpa|grandmother|grandfather|granny|nana|grandson|granddaughter|boss|manager|coworker|co-worker"
+    r"|colleague|teacher|professor|tutor|coach|neighbou?r|roommate|flatmate|housemate|classmate|landlord|landlady"
+    r"|doctor|dentist|therapist|counsel(?:l)?or|lawyer|crush|date|mate|buddy|pal|stepdad|stepmom|stepmum|stepbrother"
+    r"|stepsister|in-law|sister-in-law|brother-in-law|mother-in-law|father-in-law|twin|godmother|godfather|pastor"
+    r"|priest|nurse|vet|babysitter|nanny|student|pupil|employee|client|customer|patient|supervisor|mentor|lecturer"
+)
+_CUE_BEFORE = re.compile(
+    rf"(?i:\b(?:my|our|his|her|their|your|a|the)\s+(?:(?:best|old|little|big|younger|older|baby|twin|late|new|dear"
+    rf"|ex|step|favou?rite|former|current|second|oldest|youngest|lovely|crazy)[- ]?)*(?:{_KIN})s?\b,?"
+    r"|\b(?:named|called|name is|name's|names are|names were|known as|goes by|i'm|im|i am|this is|call me|signed"
+    r"|sincerely|regards|cheers|love|xoxo|ask|tell|with|meet|met|told|asked|texted|called|dating|married|and)"
+    r"|\b(?:mr|mrs|ms|mx|miss|dr|prof|sir|madam|mme|mlle|herr|frau|señor|señora|sr|sra|fr|rev|capt|officer"
+    r"|detective|judge|aunt|uncle)\.?)\s*$"
+)
+# A cue strong enough to take any capitalised word after it (not only a known first name).
+_STRONG_CUE = re.compile(
+    rf"(?i:\b(?:my|our|his|her|their|your)\s+(?:(?:best|old|little|big|younger|older|baby|twin|late|new|dear|ex"
+    rf"|step|favou?rite|former|current|oldest|youngest)[- ]?)*(?:{_KIN})s?\b,?"
+    r"|\b(?:named|name is|name's|known as|goes by|call me|signed|sincerely|regards|xoxo)"
+    r"|\b(?:mr|mrs|ms|mx|miss|dr|prof|mme|mlle|herr|frau|señor|señora|sra)\.?)\s*$"
+)
+# Capitalised words that are not names, even next to one: function words, days, months, places, titles.
+_NOT_NAMES = frozenset(
+    """
+    i i'm i'll i've i'd a an the and but or so if then than that this these those there here what when where why
+    how who which my your his her our their its it we you they he she me him them us yes no not oh ok okay hey hi
+    hello dear thanks thank please sorry well now just also maybe really very too still even only same like
+    monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
+    september october november december christmas easter halloween thanksgiving new year years day days week
+    street road avenue lane drive park station university college school hospital church river lake mountain
+    bridge square city county state island bay beach center centre museum library airport hotel restaurant cafe
+    bar club mall market hall house office court tower castle palace garden gardens north south east west
+    english french german spanish italian polish dutch russian chinese japanese korean american british irish
+    god lord jesus christ allah buddha internet google discord netflix youtube twitter instagram facebook
+    reddit tiktok spotify amazon apple microsoft windows linux android iphone chatgpt openai character ai
+    bot assistant user human admin mod moderator professor doctor mister miss mrs ms sir madam captain king
+    queen prince princess duke lady lord chapter part episode season volume book movie film show game level
+    happy birthday merry good morning night evening afternoon love best regards cheers yours sincerely
+    mom mum dad mother father grandma grandpa uncle aunt brother sister cousin friend boss teacher
+    """.split()
+)
+# Famous fictional characters and authors: names a chat with a bot mentions without naming anyone real. Whole
+# phrases ("harry potter") match a run of words exactly; the few distinctive single names match any word of it.
+FICTIONAL = frozenset(
+    """
+    harry potter, hermione granger, ron weasley, albus dumbledore, severus snape, draco malfoy, sirius black,
+    sherlock holmes, john watson, frodo baggins, bilbo baggins, luke skywalker, leia organa, han solo,
+    darth vader, obi-wan kenobi, kylo ren, tony stark, peter parker, bruce wayne, clark kent, diana prince,
+    steve rogers, natasha romanoff, wanda maximoff, bucky barnes, elizabeth bennet, mr darcy, jane eyre,
+    jay gatsby, atticus finch, holden caulfield, katniss everdeen, peeta mellark, edward cullen, bella swan,
+    jacob black, naruto uzumaki, sasuke uchiha, kakashi hatake, levi ackerman, eren yeager, mikasa ackerman,
+    gojo satoru, satoru gojo, itadori yuji, geralt of rivia, lara croft, ash ketchum, walter white,
+    jesse pinkman, jon snow, daenerys targaryen, tyrion lannister, arya stark, sansa stark, mary poppins,
+    willy wonka, hannibal lecter, james bond, jack sparrow, indiana jones, homer simpson, bart simpson,
+    rick sanchez, morty smith, hercule poirot, miss marple, moby dick, big ben, don quixote, gregor samsa,
+    george orwell, william shakespeare, jane austen, charles dickens, agatha christie, mark twain,
+    ernest hemingway, leo tolstoy, franz kafka, edgar allan poe, j r r tolkien, santa claus
+    """.replace("\n", " ").split(",")
+)
+FICTIONAL = frozenset(phrase.strip() for phrase in FICTIONAL)
+FICTIONAL_WORDS = frozenset(
+    """
+    hermione dumbledore voldemort snape malfoy weasley sherlock moriarty frodo bilbo gandalf aragorn legolas
+    gollum samwise sauron skywalker vader anakin kenobi yoda katniss naruto sasuke kakashi goku vegeta gojo
+    sukuna itadori geralt yennefer pikachu ganondorf zelda shrek dracula frankenstein hamlet macbeth othello
+    juliet romeo poirot tolkien shakespeare orwell dickens ishmael ahab quixote
+    """.split()
+)
+_TOP_FIRST_RANK = 1500  # a lone first name counts only among the most common ones (rarer ones are words too)
+
+
+@functools.cache
+def gazetteer() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """(first names, common first names, surnames), lower-cased, from the `names` package's census files."""
+    root = resources.files("names")
+    first: set[str] = set()
+    common: set[str] = set()
+    for file in ("dist.female.first", "dist.male.first"):
+        for line in root.joinpath(file).read_text().splitlines():
+            name, _freq, _cumulative, rank = line.split()
+            first.add(name.lower())
+            if int(rank) <= _TOP_FIRST_RANK:
+                common.add(name.lower())
+    last = {line.split(maxsplit=1)[0].lower() for line in root.joinpath("dist.all.last").read_text().splitlines()}
+    first -= COMMON_WORDS | _NOT_NAMES
+    common -= COMMON_WORDS | _NOT_NAMES
+    return frozenset(first), frozenset(common), frozenset(last - _NOT_NAMES)
+
+
+class People:
+    """Finds person names in free text; `keep` are names that must stay (the character's, say)."""
+
+    def __init__(self, keep: Iterable[str] = ()) -> None:
+        self.first, self.common_first, self.last = gazetteer()
+        self.keep = FICTIONAL_WORDS | {word.lower() for name in keep for word in name.split() if len(word) >= 2}
+
+    def find(self, text: str, keep: frozenset[str] = frozenset()) -> Iterator[Span]:
+        """Spans of person names in `text`; words in `keep` (lower-cased) are never part of one."""
+        for match in _RUN.finditer(text):
+            yield from self._run(text, match, keep)
+        if "my " in text.lower():
+            for match in _LOWER_RUN.finditer(text):
+                yield from self._lower_run(text, match)
+
+    def _run(self, text: str, match: re.Match, keep: frozenset[str]) -> Iterator[Span]:
+        group: list[tuple[int, str]] = []
+        for word in re.finditer(r"\S+", match.group()):  # split at words that are not names ("Read The Art")
+            if word.group().lower() in _NOT_NAMES:
+                yield from self._words(text, group, keep)
+                group = []
+            else:
+                group.append((word.start() + match.start(), word.group()))
+        yield from self._words(text, group, keep)
+
+    def _words(self, text: str, words: list[tuple[int, str]], keep: frozenset[str]) -> Iterator[Span]:
+        if not words or any(word.lower() in self.keep or word.lower() in keep for _, word in words):
+            return
+        if " ".join(word.lower().replace(".", "") for _, word in words) in FICTIONAL:
+            return
+        start, end = words[0][0], words[-1][0] + len(words[-1][1])
+        before = text[max(0, start - 48) : start]
+        lowered = [word.lower().replace("’", "'") for _, word in words]
+        if _STRONG_CUE.search(before):
+            yield Span(start, end, "NAME")
+            return
+        first, *rest = lowered
+        surname = bool(rest) and len(rest[-1]) >= 3 and rest[-1] in self.last
+        if (
+            rest
+            and (first in self.first or (surname and first not in COMMON_WORDS))
+            and not (first in COMMON_WORDS and not _cue_or_mid_sentence(text, start, before))
+        ):
+            yield Span(start, end, "NAME")
+        elif not rest and first in self.common_first and _cue_or_mid_sentence(text, start, before):
+            yield Span(start, end, "NAME")
+
+    def _lower_run(self, text: str, match: re.Match) -> Iterator[Span]:
+        before = text[max(0, match.start() - 48) : match.start()]
+        words = match.group().split()
+        if not _STRONG_CUE.search(before) or words[0] in COMMON_WORDS or words[0] in _NOT_NAMES:
+            return
+        if words[0] in self.first or (len(words) > 1 and words[1] in self.last and words[1] not in COMMON_WORDS):
+            end = match.end() if len(words) > 1 and words[1] in self.last else match.start() + len(words[0])
+            yield Span(match.start(), end, "NAME")
+
+
+def _cue_or_mid_sentence(text: str, start: int, before: str) -> bool:
+    stripped = text[:start].rstrip(" \t")
+    return bool(_CUE_BEFORE.search(before)) or (bool(stripped) and stripped[-1] not in SENTENCE_END)

@@ -1,0 +1,156 @@
+"""`Scrubber`: every recognizer run over a text, overlaps settled, spans replaced by numbered placeholders.
+
+Placeholders are numbered per conversation (`Pseudonyms`): the same e-mail is `[EMAIL_1]` in every message of
+it, a second one `[EMAIL_2]`, and a name met in full ("Tomasz Wierzbicki") keeps its number when it comes back
+in part ("Tomasz"), so the dialogue stays coherent as training data without telling who anyone is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+
+from hubtools.data.scrub.address import find_addresses
+from hubtools.data.scrub.names import REDACTED, KnownNames, capitalised_mid_sentence
+from hubtools.data.scrub.numbers import (
+    find_birth_dates,
+    find_cards,
+    find_coordinates,
+    find_ibans,
+    find_ips,
+    find_national_ids,
+    find_phones,
+    has_digit,
+)
+from hubtools.data.scrub.patterns import find_emails, find_handles, find_urls
+from hubtools.data.scrub.people import People
+from hubtools.data.scrub.spans import Span, resolve
+
+# Placeholders other tools (or an earlier pass) left in the text: kept as names, with a surname after them.
+_MARKER = re.compile(r"\[(?:NAME|PERSON|USER|USERNAME|FIRST_?NAME|LAST_?NAME)(?:_\d+)?\]|" + REDACTED.pattern)
+_SURNAME_AFTER = re.compile(
+    r"[ \t]((?:(?i:van der|van den|van de|van|von der|von|de la|del|de|da|di|du|le|la|bin|ibn|al|el) )?"
+    r"(?:Mc|Mac|O['’])?[A-ZÀ-Þ][a-zß-ÿ]+(?:-[A-ZÀ-Þ][a-zß-ÿ]+)*)(?![\w@-]|['’][^\W\d_]{2})"
+)
+_CHARACTER = re.compile(r"You are ((?:(?:Dr|Mr|Mrs|Ms|Prof|St|Capt|Sgt|Lt)\.\s)?[^.\n]{1,60}?)\.(?:\s|$)")
+_SPELLED_OUT = re.compile(r"(?i)\b(?:at|dot)\b|\[|\(|#")
+_WORD_NOISE = re.compile(r"[\W_]+")
+
+
+class Pseudonyms:
+    """One conversation's table: the same (kind, value) always gets the same numbered placeholder."""
+
+    def __init__(self) -> None:
+        self._ids: dict[tuple[str, str], int] = {}
+        self._last: Counter = Counter()
+
+    def placeholder(self, kind: str, value: str) -> str:
+        key = _WORD_NOISE.sub(" ", value.lower()).strip()
+        words = key.split()
+        if kind == "NAME" and len(words) > 1:  # a full name: one of its words may have been met alone before
+            number = next((self._ids[(kind, w)] for w in words if (kind, w) in self._ids), None)
+            number = self._ids.get((kind, key), number)
+            if number is None:
+                self._last[kind] += 1
+                number = self._last[kind]
+            for part in [key, *words]:
+                self._ids.setdefault((kind, part), number)
+        else:
+            key = key.replace(" ", "")
+            if (kind, key) not in self._ids:
+                self._last[kind] += 1
+                self._ids[(kind, key)] = self._last[kind]
+            number = self._ids[(kind, key)]
+        return f"[{kind}_{number}]"
+
+
+class Scrubber:
+    """Replaces personal data in text; built once per build with the names collected from the sources."""
+
+    def __init__(self, names: Iterable[str] = (), keep: Iterable[str] = ()) -> None:
+        self.known = KnownNames(names)
+        self.names = self.known.names
+        self.people = People(keep)
+
+    def may_contain(self, text: str) -> bool:
+        """False when `text` certainly holds nothing to scrub (checks one whole conversation at once)."""
+        if not text.islower() or has_digit(text) or "@" in text or "/" in text or "my " in text:
+            return True
+        return bool(_SPELLED_OUT.search(text)) or self.known.mentioned(text)
+
+    def find(self, text: str, keep: frozenset[str] = frozenset()) -> list[Span]:
+        """Every personal item in `text`, as non-overlapping spans in text order."""
+        spans = list(find_emails(text))
+        spans += find_urls(text, self.known.mentioned)
+        spans += find_handles(text)
+        if has_digit(text):
+            for finder in (find_cards, find_ibans, find_national_ids, find_birth_dates, find_coordinates):
+                spans += finder(text)
+            spans += find_ips(text)
+            spans += find_addresses(text)
+            spans += find_phones(text)
+        spans += (Span(m.start(), m.end(), "NAME") for m in _MARKER.finditer(text))
+        spans += self.known.find(text)
+        spans += self.people.find(text, keep)
+        return _with_surnames(text, resolve(spans), keep | self.people.keep)
+
+    def scrub(self, text: str, counts: Counter | None = None, pseudonyms: Pseudonyms | None = None) -> str:
+        """`text` with every item replaced by its placeholder; adds what it replaced to `counts`.
+
+        Pass one `Pseudonyms` for all the messages of a conversation (see `scrub_messages`); without one the
+        numbering starts afresh for this text."""
+        return self.replace(text, self.find(text), counts, pseudonyms)
+
+    @staticmethod
+    def replace(
+        text: str, spans: list[Span], counts: Counter | None = None, pseudonyms: Pseudonyms | None = None
+    ) -> str:
+        """`text` with `spans` (non-overlapping, in order) replaced by their numbered placeholders."""
+        pseudonyms = pseudonyms if pseudonyms is not None else Pseudonyms()
+        out, last = [], 0
+        for span in spans:
+            out += (text[last : span.start], pseudonyms.placeholder(span.kind, text[span.start : span.end]))
+            last = span.end
+            if counts is not None:
+                counts[span.kind] += 1
+        out.append(text[last:])
+        return "".join(out)
+
+    def find_messages(self, messages: list[dict]) -> list[list[Span]]:
+        """The spans of each message of one conversation; the character's own name (from the system turn,
+        "You are Mira.") is kept: chats with Mira talk about Mira."""
+        keep = frozenset(
+            word.lower()
+            for m in messages
+            if m["role"] == "system" and (found := _CHARACTER.match(m["content"]))
+            for word in found.group(1).split()
+        )
+        return [self.find(m["content"], keep) for m in messages]
+
+    def scrub_messages(self, messages: list[dict], counts: Counter | None = None) -> list[dict]:
+        """One conversation's messages scrubbed in place, numbered with one placeholder table."""
+        pseudonyms = Pseudonyms()
+        for message, spans in zip(messages, self.find_messages(messages), strict=True):
+            message["content"] = self.replace(message["content"], spans, counts, pseudonyms)
+        return messages
+
+
+def _with_surnames(text: str, spans: list[Span], keep: frozenset[str]) -> list[Span]:
+    """Names stretched over the capitalised word right after them: "[NAME] Okafor", "Nadia Okafor"."""
+    out: list[Span] = []
+    for index, span in enumerate(spans):
+        if span.kind == "NAME":
+            after = _SURNAME_AFTER.match(text, span.end)
+            limit = spans[index + 1].start if index + 1 < len(spans) else len(text)
+            if after and after.end() <= limit and _surname_like(text, after, keep):
+                span = Span(span.start, after.end(), "NAME")
+        out.append(span)
+    return out
+
+
+def _surname_like(text: str, match: re.Match, keep: frozenset[str]) -> bool:
+    from hubtools.data.scrub.people import _NOT_NAMES
+
+    word = match.group(1).split()[-1].lower()
+    return word not in _NOT_NAMES and word not in keep and capitalised_mid_sentence(text, match.start(1))
