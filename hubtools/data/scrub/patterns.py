@@ -137,6 +137,17 @@ _PLAIN_WORDS = frozenset(
 )
 
 
+# "xXsniperXx on xbox", "add kat.nap on discord": the handle first, then the service.
+_HANDLE_ON_SERVICE = re.compile(
+    rf"(?<![\w@.#-])(@?[A-Za-z0-9][\w.#-]{{2,31}})(?<![.-])\s+(?:on|at|@|in)\s+(?i:{_SERVICES})\b"
+)
+
+
+def _made_up(handle: str) -> bool:
+    """Whether a word looks coined as a handle: an `@`, digits, `_`, `.`, `#` or capitals inside (`xXsniperXx`)."""
+    return handle.startswith("@") or any(c.isdigit() or c in "_.#" for c in handle) or handle[1:] != handle[1:].lower()
+
+
 def find_handles(text: str) -> Iterator[Span]:
     if "@" in text:
         for match in _AT_HANDLE.finditer(text):
@@ -149,6 +160,9 @@ def find_handles(text: str) -> Iterator[Span]:
     if "u/" in text:
         for match in _REDDIT.finditer(text):
             yield Span(match.start(), match.end(), "HANDLE")
+    for match in _HANDLE_ON_SERVICE.finditer(text):
+        if _made_up(match.group(1)):
+            yield Span(match.start(1), match.end(1), "HANDLE")
     for match in _SERVICE_HANDLE.finditer(text):
         separator, handle = match.groups()
         word = handle.lstrip("@").lower()

@@ -70,6 +70,10 @@ _NOT_NAMES = frozenset(
     mom mum dad mother father grandma grandpa uncle aunt brother sister cousin friend boss teacher
     """.split()
 )
+_FUNCTION_WORDS = frozenset(
+    "i a an the and but or so if then than that this there here what when where why how who which my your his her "
+    "our their its it we you they he she me him them us yes no not oh ok hey hi hello dear thanks please".split()
+)
 # Famous fictional characters and authors: names a chat with a bot mentions without naming anyone real. Whole
 # phrases ("harry potter") match a run of words exactly; the few distinctive single names match any word of it.
 FICTIONAL = frozenset(
@@ -115,7 +119,7 @@ def gazetteer() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     last = {line.split(maxsplit=1)[0].lower() for line in root.joinpath("dist.all.last").read_text().splitlines()}
     first -= COMMON_WORDS | _NOT_NAMES
     common -= COMMON_WORDS | _NOT_NAMES
-    return frozenset(first), frozenset(common), frozenset(last - _NOT_NAMES)
+    return frozenset(first), frozenset(common), frozenset(last)
 
 
 class People:
@@ -136,7 +140,9 @@ class People:
     def _run(self, text: str, match: re.Match, keep: frozenset[str]) -> Iterator[Span]:
         group: list[tuple[int, str]] = []
         for word in re.finditer(r"\S+", match.group()):  # split at words that are not names ("Read The Art")
-            if word.group().lower() in _NOT_NAMES:
+            lowered = word.group().lower()
+            surname = group and group[-1][1].lower() in self.first and lowered in self.last
+            if lowered in _NOT_NAMES and not (surname and lowered not in _FUNCTION_WORDS):  # "Stephen King"
                 yield from self._words(text, group, keep)
                 group = []
             else:

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from hubtools.data.scrub.address import find_addresses
-from hubtools.data.scrub.names import REDACTED, KnownNames, capitalised_mid_sentence
+from hubtools.data.scrub.names import COMMON_WORDS, REDACTED, KnownNames, capitalised_mid_sentence
 from hubtools.data.scrub.numbers import (
     find_birth_dates,
     find_cards,
@@ -36,6 +36,7 @@ _SURNAME_AFTER = re.compile(
 _CHARACTER = re.compile(r"You are ((?:(?:Dr|Mr|Mrs|Ms|Prof|St|Capt|Sgt|Lt)\.\s)?[^.\n]{1,60}?)\.(?:\s|$)")
 _SPELLED_OUT = re.compile(r"(?i)\b(?:at|dot)\b|\[|\(|#")
 _WORD_NOISE = re.compile(r"[\W_]+")
+_NAME_WORD = re.compile(r"(?<![\w\[])[A-ZÀ-Þ][^\W\d_]{2,}")
 
 
 class Pseudonyms:
@@ -126,7 +127,25 @@ class Scrubber:
             if m["role"] == "system" and (found := _CHARACTER.match(m["content"]))
             for word in found.group(1).split()
         )
-        return [self.find(m["content"], keep) for m in messages]
+        found = [self.find(m["content"], keep) for m in messages]
+        learned = {
+            word
+            for m, spans in zip(messages, found, strict=True)
+            for span in spans
+            if span.kind == "NAME"
+            for word in _NAME_WORD.findall(m["content"][span.start : span.end])
+            if word.lower() not in keep and word.lower() not in COMMON_WORDS
+        }
+        if not learned:
+            return found
+        # A name met once ("my cousin Tomasz Wierzbicki") is a name in every message of the conversation ("Tomasz").
+        again = re.compile(
+            r"(?<![\w@])(?:" + "|".join(map(re.escape, sorted(learned, key=len, reverse=True))) + r")(?!\w)"
+        )
+        return [
+            resolve(spans + [Span(m.start(), m.end(), "NAME") for m in again.finditer(message["content"])])
+            for message, spans in zip(messages, found, strict=True)
+        ]
 
     def scrub_messages(self, messages: list[dict], counts: Counter | None = None) -> list[dict]:
         """One conversation's messages scrubbed in place, numbered with one placeholder table."""

@@ -1,0 +1,111 @@
+"""The scrubber's layers one by one (each with look-alikes that must stay), numbered placeholders, and the
+thresholds on the made-up evaluation set of benchmarks/pii (recall ≥ 97% overall and ≥ 90% per category,
+look-alikes kept ≥ 98%)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from hubtools.data.scrub import Scrubber, iban_ok
+
+BENCHMARK = Path(__file__).parents[2] / "benchmarks" / "pii_eval.py"
+
+
+def kinds(text: str, names: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+    return [(span.kind, text[span.start : span.end]) for span in Scrubber(names).find(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        ("wire it to GB29 NWBK 6016 1331 9268 19 please", "IBAN", "GB29 NWBK 6016 1331 9268 19"),
+        ("iban: de75512108001245126199", "IBAN", "de75512108001245126199"),
+        ("card 4012 8888 8888 1881 exp 12/27", "CARD", "4012 8888 8888 1881"),
+        ("my NINO is JG 10 37 29 A", "ID", "JG 10 37 29 A"),
+        ("ssn 536-22-8726 on file", "ID", "536-22-8726"),
+        ("her passport number: P 4366918", "ID", "P 4366918"),
+        ("DNI 87654321X en el formulario", "ID", "87654321X"),
+        ("she was born on 7/4/1979 in Ohio", "DOB", "7/4/1979"),
+        ("DOB: 29 Feb 1996", "DOB", "29 Feb 1996"),
+        ("my bday is october the 5th", "DOB", "october the 5th"),
+        ("pin at 41.40338, 2.17403 pls", "GPS", "41.40338, 2.17403"),
+        ("we are at 48°51'24\"N 2°21'08\"E", "GPS", "48°51'24\"N 2°21'08\"E"),
+        ("write bob.k at gmx dot net", "EMAIL", "bob.k at gmx dot net"),
+        ("mail: r.diaz{at}correo{dot}es", "EMAIL", "r.diaz{at}correo{dot}es"),
+        ("dm @quiet_river.88 on insta", "HANDLE", "@quiet_river.88"),
+        ("my discord is emberwolf", "HANDLE", "emberwolf"),
+        ("friend me: Grimlock#5520", "HANDLE", "Grimlock#5520"),
+        ("see https://admin:pa55@intranet.example.com/x", "URL", "https://admin:pa55@intranet.example.com/x"),
+        ("my code: codeberg.org/quietfox", "URL", "codeberg.org/quietfox"),
+        ("I live at 1 lilac lane, brookfield", "ADDRESS", "1 lilac lane, brookfield"),
+        ("Bahnhofstraße 3, 8001 Zürich is the office", "ADDRESS", "Bahnhofstraße 3, 8001 Zürich"),
+        ("post it to 8 avenue Victor Hugo, 75116 Paris", "ADDRESS", "8 avenue Victor Hugo, 75116 Paris"),
+        ("my stepdad Casimir Wojcik is loud", "NAME", "Casimir Wojcik"),
+        ("a guy named Theo Vance called", "NAME", "Theo Vance"),
+        ("[NAME] Adeyemi will be there", "NAME", "[NAME] Adeyemi"),
+        ("I met Rebecca Stiles-Moreno at work", "NAME", "Rebecca Stiles-Moreno"),
+    ],
+)
+def test_each_recognizer_finds_its_kind(text, kind, value):
+    assert (kind, value) in kinds(text), kinds(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "update to v3.10.2 or version 4.0.0.1 tonight",
+        "ISBN 978-1-4028-9462-6 is on page 214",
+        "room 1204, gate B22, floor 3, flight BA2490",
+        "2 + 2 = 4, 12 x 12 = 144 and sqrt(2) = 1.41421356",
+        "the years 1989 1990 1991 and the 2010-2020 decade",
+        "it costs $1,299.99 or €45,00, a 30% discount",
+        "meet at 14:30 or 3:45pm on 2024-05-06",
+        '"To be or not to be", said Hamlet to Horatio',
+        "Harry Potter and Hermione Granger beat Voldemort",
+        "rotate 90° and keep it at 21°C",
+        "@property and @staticmethod are decorators; @everyone read the rules",
+        "issue #4521 and PR #1234 are merged",
+        "I will drive 2 more hours and then walk to the park",
+        "Will you bring Rose petals in April?",
+    ],
+)
+def test_look_alikes_stay(text):
+    assert kinds(text) == []
+
+
+def test_iban_checksum():
+    assert iban_ok("DE89 3704 0044 0532 0130 00") and iban_ok("gb82west12345698765432")
+    assert not iban_ok("DE89 3704 0044 0532 0130 01")
+
+
+def test_placeholders_are_numbered_per_conversation():
+    messages = [
+        {"role": "system", "content": "You are Mira. A pilot."},
+        {"role": "user", "content": "my cousin Tomasz Wierzbicki says hi, mail tw@example.com"},
+        {"role": "assistant", "content": "Hi to Tomasz! I'm Mira. Is tw@example.com right, or ola@example.com?"},
+    ]
+    counts = Counter()
+    Scrubber().scrub_messages(messages, counts)
+    assert messages[1]["content"] == "my cousin [NAME_1] says hi, mail [EMAIL_1]"
+    assert messages[2]["content"] == "Hi to [NAME_1]! I'm Mira. Is [EMAIL_1] right, or [EMAIL_2]?"
+    assert counts == Counter(NAME=2, EMAIL=3)
+    other = [{"role": "user", "content": "write ola@example.com"}]  # a new conversation numbers afresh
+    assert Scrubber().scrub_messages(other)[0]["content"] == "write [EMAIL_1]"
+
+
+def test_the_eval_set_meets_the_thresholds():
+    spec = importlib.util.spec_from_file_location("pii_eval", BENCHMARK)
+    pii_eval = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = pii_eval  # dataclasses look their module up there
+    spec.loader.exec_module(pii_eval)
+    result = pii_eval.evaluate()
+    assert sum(result["planted"].values()) >= 200 and len(result["planted"]) >= 15 and result["keeps"] >= 100
+    assert result["recall"] >= 0.97, result["misses"]
+    for category, n in result["planted"].items():
+        assert result["caught"][category] / n >= 0.90, (category, result["misses"])
+    assert result["must_keep"] >= 0.98, result["destroyed"]
