@@ -101,6 +101,7 @@ FICTIONAL_WORDS = frozenset(
     juliet romeo poirot tolkien shakespeare orwell dickens ishmael ahab quixote
     """.split()
 )
+_TITLE_BEFORE = re.compile(r"(?i)\b(mr|mrs|ms|miss|dr|professor|prof|captain|lord|lady|sir)\.?\s+$")
 _TOP_FIRST_RANK = 1500  # a lone first name counts only among the most common ones (rarer ones are words too)
 
 
@@ -150,12 +151,18 @@ class People:
         yield from self._words(text, group, keep)
 
     def _words(self, text: str, words: list[tuple[int, str]], keep: frozenset[str]) -> Iterator[Span]:
+        # "Try Jane Austen", "Ask Jennifer Smith": a capitalised word before a first name is a sentence's verb.
+        if len(words) > 1 and words[0][1].lower() not in self.first and words[1][1].lower() in self.first:
+            if not _cue_or_mid_sentence(text, words[0][0], ""):
+                words = words[1:]
         if not words or any(word.lower() in self.keep or word.lower() in keep for _, word in words):
-            return
-        if " ".join(word.lower().replace(".", "") for _, word in words) in FICTIONAL:
             return
         start, end = words[0][0], words[-1][0] + len(words[-1][1])
         before = text[max(0, start - 48) : start]
+        phrase = " ".join(word.lower().replace(".", "") for _, word in words)
+        title = _TITLE_BEFORE.search(before)
+        if phrase in FICTIONAL or (title and f"{title.group(1).lower()} {phrase}" in FICTIONAL):
+            return  # "Harry Potter", "Mr. Darcy"
         lowered = [word.lower().replace("’", "'") for _, word in words]
         if _STRONG_CUE.search(before):
             yield Span(start, end, "NAME")
