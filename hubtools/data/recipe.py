@@ -127,6 +127,10 @@ class Dedup(_Strict):
 class Scrub(_Strict):
     enabled: bool = True
     names: list[str] = Field(default_factory=list, description="extra personal names to scrub everywhere")
+    free_text_names: bool = Field(
+        False,
+        description="also scrub third parties' names found in the free text of public sources (cai-dump: always)",
+    )
 
 
 class Selection(_Strict):

@@ -109,3 +109,24 @@ def test_the_eval_set_meets_the_thresholds():
     for category, n in result["planted"].items():
         assert result["caught"][category] / n >= 0.90, (category, result["misses"])
     assert result["must_keep"] >= 0.98, result["destroyed"]
+
+
+def test_full_names_sharing_a_first_name_are_two_people():
+    text = "books by Robert Anton Wilson and Robert Shea"
+    assert Scrubber().scrub_messages([{"role": "user", "content": text}])[0]["content"] == (
+        "books by [NAME_1] and [NAME_2]"
+    )
+
+
+def test_public_sources_keep_free_text_names_unless_asked():
+    messages = [{"role": "user", "content": "my friend Olga Petrova and the author Neil Gaiman"}]
+    scrubber = Scrubber()
+    assert scrubber.scrub_messages([dict(m) for m in messages], people=False) == messages
+    assert scrubber.scrub_messages([dict(m) for m in messages])[0]["content"] == (
+        "my friend [NAME_1] and the author [NAME_2]"
+    )
+
+
+def test_decorators_in_code_and_words_starting_like_a_service_stay():
+    text = 'code:\n```\n@my_cache\ndef f():\n    instance_type = "t2"\n```\nand a script'
+    assert kinds(text) == []

@@ -123,7 +123,7 @@ _SERVICES = (
     r"|whatsapp|username|user name|handle|nick|nickname|screen name|tag"
 )
 _SERVICE_HANDLE = re.compile(
-    rf"(?i:\b(?:{_SERVICES}))(?:\s+(?i:id|name|tag|handle|username|user|account|acc|@))*"
+    rf"(?i:\b(?:{_SERVICES}))\b(?:\s+(?i:id|name|tag|handle|username|user|account|acc|@))*"
     r"(\s*(?:[:=\-–]|\s(?i:is|it's|its|me at|me on|at|me))(?:\s+(?i:is|it's|its))?)?"
     r"\s*(@?[A-Za-z0-9][\w.#-]{2,31})(?<![.-])"
 )
@@ -148,9 +148,15 @@ def _made_up(handle: str) -> bool:
     return handle.startswith("@") or any(c.isdigit() or c in "_.#" for c in handle) or handle[1:] != handle[1:].lower()
 
 
+_CODE_FENCE = re.compile(r"```.*?(?:```|$)", re.DOTALL)
+
+
 def find_handles(text: str) -> Iterator[Span]:
     if "@" in text:
+        code = [m.span() for m in _CODE_FENCE.finditer(text)] if "```" in text else []
         for match in _AT_HANDLE.finditer(text):
+            if any(start <= match.start() < end for start, end in code):
+                continue  # decorators and annotations in a code block
             if match.group(1).lower() not in _NOT_HANDLES and not match.group(1).isdigit():
                 yield Span(match.start(), match.end(), "HANDLE")
     if "#" in text:

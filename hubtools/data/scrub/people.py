@@ -68,8 +68,22 @@ _NOT_NAMES = frozenset(
     queen prince princess duke lady lord chapter part episode season volume book movie film show game level
     happy birthday merry good morning night evening afternoon love best regards cheers yours sincerely
     mom mum dad mother father grandma grandpa uncle aunt brother sister cousin friend boss teacher
+    sun moon earth mars venus jupiter saturn mercury pluto neptune uranus milky way galaxy universe
+    mount mt lake cape saint st fort port new san santa los las el la le ocean sea gulf desert valley canyon
+    africa america asia europe australia antarctica arctic atlantic pacific indian mediterranean caribbean
+    paris london berlin rome madrid lisbon vienna prague warsaw moscow tokyo beijing shanghai delhi mumbai cairo
+    sydney melbourne toronto vancouver montreal chicago boston houston dallas denver seattle phoenix austin
+    atlanta miami detroit york jersey orleans vegas angeles francisco diego washington dublin edinburgh glasgow
+    manchester liverpool amsterdam brussels zurich geneva munich hamburg milan naples venice florence athens
+    istanbul dubai singapore bangkok seoul manila jakarta lima bogota santiago havana nairobi lagos
+    china japan india russia france germany spain italy brazil mexico canada egypt greece turkey israel iran
+    iraq korea vietnam ireland scotland wales england britain poland ukraine sweden norway denmark finland
+    himalayas alps andes everest kilimanjaro amazon nile thames seine danube rhine sahara
+    republic kingdom empire union federation states nations party army navy church senate congress parliament
     """.split()
 )
+# A capitalised word right after these is a thing, not a person ("the Sun", "a Jordan", "this Paris").
+_DETERMINER_BEFORE = re.compile(r"(?i)\b(?:the|a|an|this|that|these|those|our|its)\s+$")
 _FUNCTION_WORDS = frozenset(
     "i a an the and but or so if then than that this there here what when where why how who which my your his her "
     "our their its it we you they he she me him them us yes no not oh ok hey hi hello dear thanks please".split()
@@ -166,6 +180,8 @@ class People:
         lowered = [word.lower().replace("’", "'") for _, word in words]
         if _STRONG_CUE.search(before):
             yield Span(start, end, "NAME")
+            return
+        if _DETERMINER_BEFORE.search(before):
             return
         first, *rest = lowered
         surname = bool(rest) and len(rest[-1]) >= 3 and rest[-1] in self.last

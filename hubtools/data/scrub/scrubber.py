@@ -40,29 +40,32 @@ _NAME_WORD = re.compile(r"(?<![\w\[])[A-ZÀ-Þ][^\W\d_]{2,}")
 
 
 class Pseudonyms:
-    """One conversation's table: the same (kind, value) always gets the same numbered placeholder."""
+    """One conversation's table: the same (kind, value) always gets the same numbered placeholder.
+
+    A name met alone and a full name holding it are one person ("Tomasz", "Tomasz Wierzbicki"); two full names
+    that only share a word are not ("Robert Shea", "Robert Wilson")."""
 
     def __init__(self) -> None:
         self._ids: dict[tuple[str, str], int] = {}
+        self._parts: dict[str, int] = {}  # the words of full names met so far
         self._last: Counter = Counter()
 
     def placeholder(self, kind: str, value: str) -> str:
-        key = _WORD_NOISE.sub(" ", value.lower()).strip()
-        words = key.split()
-        if kind == "NAME" and len(words) > 1:  # a full name: one of its words may have been met alone before
-            number = next((self._ids[(kind, w)] for w in words if (kind, w) in self._ids), None)
-            number = self._ids.get((kind, key), number)
-            if number is None:
-                self._last[kind] += 1
-                number = self._last[kind]
-            for part in [key, *words]:
-                self._ids.setdefault((kind, part), number)
-        else:
-            key = key.replace(" ", "")
-            if (kind, key) not in self._ids:
-                self._last[kind] += 1
-                self._ids[(kind, key)] = self._last[kind]
-            number = self._ids[(kind, key)]
+        words = _WORD_NOISE.sub(" ", value.lower()).split()
+        key = " ".join(words) if kind == "NAME" else "".join(words)
+        number = self._ids.get((kind, key))
+        if number is None and kind == "NAME":
+            if len(words) > 1:
+                number = next((self._ids[(kind, w)] for w in words if (kind, w) in self._ids), None)
+            else:
+                number = self._parts.get(key)
+        if number is None:
+            self._last[kind] += 1
+            number = self._last[kind]
+        self._ids[(kind, key)] = number
+        if kind == "NAME" and len(words) > 1:
+            for word in words:
+                self._parts.setdefault(word, number)
         return f"[{kind}_{number}]"
 
 
@@ -80,8 +83,9 @@ class Scrubber:
             return True
         return bool(_SPELLED_OUT.search(text)) or self.known.mentioned(text)
 
-    def find(self, text: str, keep: frozenset[str] = frozenset()) -> list[Span]:
-        """Every personal item in `text`, as non-overlapping spans in text order."""
+    def find(self, text: str, keep: frozenset[str] = frozenset(), *, people: bool = True) -> list[Span]:
+        """Every personal item in `text`, as non-overlapping spans in text order; `people=False` leaves out the
+        free-text name layer (public sources, whose names are mostly public figures: see docs/privacy.md)."""
         spans = list(find_emails(text))
         spans += find_urls(text, self.known.mentioned)
         spans += find_handles(text)
@@ -93,7 +97,8 @@ class Scrubber:
             spans += find_phones(text)
         spans += (Span(m.start(), m.end(), "NAME") for m in _MARKER.finditer(text))
         spans += self.known.find(text)
-        spans += self.people.find(text, keep)
+        if people:
+            spans += self.people.find(text, keep)
         return _with_surnames(text, resolve(spans), keep | self.people.keep)
 
     def scrub(self, text: str, counts: Counter | None = None, pseudonyms: Pseudonyms | None = None) -> str:
@@ -118,7 +123,7 @@ class Scrubber:
         out.append(text[last:])
         return "".join(out)
 
-    def find_messages(self, messages: list[dict]) -> list[list[Span]]:
+    def find_messages(self, messages: list[dict], *, people: bool = True) -> list[list[Span]]:
         """The spans of each message of one conversation; the character's own name (from the system turn,
         "You are Mira.") is kept: chats with Mira talk about Mira."""
         keep = frozenset(
@@ -127,7 +132,7 @@ class Scrubber:
             if m["role"] == "system" and (found := _CHARACTER.match(m["content"]))
             for word in found.group(1).split()
         )
-        found = [self.find(m["content"], keep) for m in messages]
+        found = [self.find(m["content"], keep, people=people) for m in messages]
         learned = {
             word
             for m, spans in zip(messages, found, strict=True)
@@ -147,10 +152,12 @@ class Scrubber:
             for message, spans in zip(messages, found, strict=True)
         ]
 
-    def scrub_messages(self, messages: list[dict], counts: Counter | None = None) -> list[dict]:
+    def scrub_messages(
+        self, messages: list[dict], counts: Counter | None = None, *, people: bool = True
+    ) -> list[dict]:
         """One conversation's messages scrubbed in place, numbered with one placeholder table."""
         pseudonyms = Pseudonyms()
-        for message, spans in zip(messages, self.find_messages(messages), strict=True):
+        for message, spans in zip(messages, self.find_messages(messages, people=people), strict=True):
             message["content"] = self.replace(message["content"], spans, counts, pseudonyms)
         return messages
 
