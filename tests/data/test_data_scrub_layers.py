@@ -49,6 +49,11 @@ def kinds(text: str, names: tuple[str, ...] = ()) -> list[tuple[str, str]]:
         ("a guy named Theo Vance called", "NAME", "Theo Vance"),
         ("[NAME] Adeyemi will be there", "NAME", "[NAME] Adeyemi"),
         ("I met Rebecca Stiles-Moreno at work", "NAME", "Rebecca Stiles-Moreno"),
+        ("me and my friend sarah jones went out", "NAME", "sarah jones"),
+        ("pay with 4111.1111.1111.1111", "CARD", "4111.1111.1111.1111"),
+        ("Apt 4B, 350 W 42nd St, New York, NY 10036", "ADDRESS", "Apt 4B, 350 W 42nd St, New York, NY 10036"),
+        ("write j.o.h.n.smith at gmail dot com", "EMAIL", "j.o.h.n.smith at gmail dot com"),
+        ("venmo @Bella-Rose-12 the money", "HANDLE", "@Bella-Rose-12"),
     ],
 )
 def test_each_recognizer_finds_its_kind(text, kind, value):
@@ -72,6 +77,8 @@ def test_each_recognizer_finds_its_kind(text, kind, value):
         "issue #4521 and PR #1234 are merged",
         "I will drive 2 more hours and then walk to the park",
         "Will you bring Rose petals in April?",
+        "pi is 3.14159265358979 and e is 2.718281828459045",
+        "my aunt lives in the city and my brother is tired",
     ],
 )
 def test_look_alikes_stay(text):

@@ -30,7 +30,12 @@ _TAIL = (
 )
 _DIRECTION = r"(?:\s+(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\b(?:\.(?=,))?)?"
 _CAPITALISED = re.compile(
-    _UNIT_FIRST + r"\b\d{1,5}[A-Za-z]?,?\s+(?:[A-Z][\w'.-]*\s+){1,3}(?i:" + _CLEAR_TYPES + "|" + _WORD_TYPES + r")\b"
+    _UNIT_FIRST
+    + r"\b\d{1,5}[A-Za-z]?,?\s+(?:(?:[A-Z][\w'.-]*|\d{1,3}(?:st|nd|rd|th))\s+){1,3}(?i:"
+    + _CLEAR_TYPES
+    + "|"
+    + _WORD_TYPES
+    + r")\b"
     r"(?:\.(?=,))?" + _DIRECTION + _UNIT + _TAIL
 )
 _LOWER = re.compile(

@@ -31,7 +31,7 @@ _TLDS = (
 )
 _PROVIDERS = r"gmail|googlemail|yahoo|hotmail|outlook|live|icloud|proton|protonmail|gmx|aol|yandex|mailbox|zoho|web"
 _SPELLED_EMAIL = re.compile(
-    rf"(?<![\w.@-])({_PART}(?:{_DOT}{_PART}){{0,3}}){_AT}"
+    rf"(?<![\w.@-])({_PART}(?:{_DOT}{_PART}){{0,6}}){_AT}"
     rf"(?:{_PART}(?:{_DOT}{_PART}){{0,3}}{_DOT}(?i:{_TLDS})\b|(?i:{_PROVIDERS})\b)"
 )
 # Words that are the subject of "… at …" in prose ("look at this dot com site"), never the local part.
@@ -102,7 +102,7 @@ def find_urls(text: str, mentions_name=None) -> Iterator[Span]:
 
 
 # --- handles -------------------------------------------------------------------------------------------------
-_AT_HANDLE = re.compile(r"(?<![\w.@/+-])@([A-Za-z0-9_](?:[\w.]*\w)?)(?:@(?:[\w-]+\.)+[a-z]{2,})?(?![\w@(])")
+_AT_HANDLE = re.compile(r"(?<![\w.@/+-])@([A-Za-z0-9_](?:[\w.-]*\w)?)(?:@(?:[\w-]+\.)+[a-z]{2,})?(?![\w@(])")
 _NOT_HANDLES = frozenset(
     "everyone here channel all property staticmethod classmethod dataclass override deprecated abstractmethod "
     "cached_property media import keyframes font-face supports charset page namespace layer apply tailwind "
@@ -123,7 +123,7 @@ _SERVICES = (
     r"|whatsapp|username|user name|handle|nick|nickname|screen name|tag"
 )
 _SERVICE_HANDLE = re.compile(
-    rf"(?i:\b(?:{_SERVICES}))\b(?:\s+(?i:id|name|tag|handle|username|user|account|acc|@))*"
+    rf"(?i:\b(?:{_SERVICES}))\b(?:\s+(?i:id|name|tag|handle|username|user|account|acc))*"
     r"(\s*(?:[:=\-–]|\s(?i:is|it's|its|me at|me on|at|me))(?:\s+(?i:is|it's|its))?)?"
     r"\s*(@?[A-Za-z0-9][\w.#-]{2,31})(?<![.-])"
 )

@@ -25,7 +25,7 @@ _WORD = rf"(?:Mc|Mac|O['’]|D['’])?[{_UPPER}][{_LOWER}]+(?:[-'’][{_UPPER}{_
 _PARTICLE = r"(?:van der|van den|van de|van|von der|von|de la|de los|del|de|da|di|du|dos|das|le|la|bin|ibn|al|el)"
 _END = r"(?![\w@-]|['’][^\W\d_]{2})"  # "Kevin's" ends at the apostrophe
 _RUN = re.compile(rf"(?<![\w@#/.'’-]){_WORD}(?:\s(?:{_PARTICLE}\s)?{_WORD}){{0,3}}{_END}")
-_LOWER_RUN = re.compile(rf"(?<![\w@#/.'’-])[{_LOWER}]{{3,}}(?:\s[{_LOWER}]{{3,}})?(?![\w@'’-])")
+_LOWER_WORD = re.compile(rf"(?<![\w@#/.'’-])[{_LOWER}]{{2,}}(?![\w@'’-])")
 _KIN = (
     r"cousin|brother|sister|bro|sis|friend|bestie|bff|bf|gf|boyfriend|girlfriend|partner|husband|wife|spouse|fianc[ée]e?"
     r"|ex|mom|mum|mother|dad|father|mama|papa|parent|son|daughter|kid|child|baby|uncle|aunt|auntie|niece|nephew"
@@ -42,6 +42,10 @@ _CUE_BEFORE = re.compile(
     r"|sincerely|regards|cheers|love|xoxo|ask|tell|with|meet|met|told|asked|texted|called|dating|married|and)"
     r"|\b(?:mr|mrs|ms|mx|miss|dr|prof|sir|madam|mme|mlle|herr|frau|señor|señora|sr|sra|fr|rev|capt|officer"
     r"|detective|judge|aunt|uncle)\.?)\s*$"
+)
+_KIN_CUE = re.compile(
+    rf"(?i:\b(?:my|our|his|her|their|your)\s+(?:(?:best|old|little|big|younger|older|baby|twin|late|new|dear|ex"
+    rf"|step|favou?rite|former|current|oldest|youngest)[- ]?)*(?:{_KIN})s?\b,?\s)"
 )
 # A cue strong enough to take any capitalised word after it (not only a known first name).
 _STRONG_CUE = re.compile(
@@ -149,7 +153,7 @@ class People:
         for match in _RUN.finditer(text):
             yield from self._run(text, match, keep)
         if "my " in text.lower():
-            for match in _LOWER_RUN.finditer(text):
+            for match in _KIN_CUE.finditer(text):
                 yield from self._lower_run(text, match)
 
     def _run(self, text: str, match: re.Match, keep: frozenset[str]) -> Iterator[Span]:
@@ -195,13 +199,20 @@ class People:
             yield Span(start, end, "NAME")
 
     def _lower_run(self, text: str, match: re.Match) -> Iterator[Span]:
-        before = text[max(0, match.start() - 48) : match.start()]
-        words = match.group().split()
-        if not _STRONG_CUE.search(before) or words[0] in COMMON_WORDS or words[0] in _NOT_NAMES:
+        """ "my friend sarah jones": lower-case words right after a kin cue, when the gazetteer knows them."""
+        words = list(_LOWER_WORD.finditer(text, match.end()))[:2]
+        if not words or words[0].start() > match.end() + 2:
             return
-        if words[0] in self.first or (len(words) > 1 and words[1] in self.last and words[1] not in COMMON_WORDS):
-            end = match.end() if len(words) > 1 and words[1] in self.last else match.start() + len(words[0])
-            yield Span(match.start(), end, "NAME")
+        first = words[0].group()
+        if first in COMMON_WORDS or first in _NOT_NAMES:
+            return
+        second = words[1].group() if len(words) > 1 and words[1].start() == words[0].end() + 1 else ""
+        if first not in self.first:
+            return
+        if second and second in self.last and second not in COMMON_WORDS and second not in _NOT_NAMES:
+            yield Span(words[0].start(), words[1].end(), "NAME")
+        elif first in self.common_first:
+            yield Span(words[0].start(), words[0].end(), "NAME")
 
 
 def _cue_or_mid_sentence(text: str, start: int, before: str) -> bool:
