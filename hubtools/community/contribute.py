@@ -199,7 +199,7 @@ def summary_markdown(prepared: Prepared) -> str:
     replaced = ", ".join(f"{n} {kind.lower()}" for kind, n in sorted(prepared.pii.items())) or "nothing"
     lines += [
         "",
-        f"Personal data replaced by placeholders such as `[NAME]`: {replaced}.",
+        f"Personal data replaced by placeholders such as `[NAME_1]`: {replaced}.",
         "",
         "Each shared conversation is stored as its messages below, the source (`cai-dump`), the id shown "
         "(`file2:histories[0]`: file number and position, never the file name), your receipt id and the version of "

@@ -9,7 +9,8 @@ each catches, what it leaves and how it was measured):
   `@handles`, `name#1234`, `u/name`, "my discord is …";
 - `numbers`: cards (Luhn), IBANs (mod-97), national ids (SSN, UK NI, DNI, NIR, CPF…, or any number after a label
   such as "passport no."), dates of birth next to `born`/`DOB`, GPS coordinates, IPs, phones;
-- `address`: street addresses in US/UK, lower-case and continental forms, P.O. boxes, postcodes said as such.
+- `address`: street addresses in US/UK, lower-case and continental forms, P.O. boxes, postcodes said as such;
+- `credentials`: passwords and PINs said as such, API tokens, private keys, crypto wallets, MACs, licence plates.
 """
 
 from hubtools.data.scrub.names import COMMON_WORDS, name_variants, trie_pattern
@@ -23,13 +24,14 @@ LABELS = {
     "EMAIL": "e-mail addresses (also spelled out)",
     "URL": "links to a profile or carrying a user name or credentials",
     "PHONE": "phone numbers",
-    "IP": "IP addresses",
+    "IP": "IP and MAC addresses",
     "ADDRESS": "street addresses and postcodes",
     "CARD": "payment card numbers (Luhn-checked)",
     "IBAN": "bank account numbers (IBAN, mod-97 checked)",
     "ID": "national id, passport and similar numbers",
     "DOB": "dates of birth",
     "GPS": "GPS coordinates",
+    "SECRET": "passwords, PINs, API tokens and private keys",
 }
 
 __all__ = [

@@ -84,6 +84,11 @@ _NOT_NAMES = frozenset(
     iraq korea vietnam ireland scotland wales england britain poland ukraine sweden norway denmark finland
     himalayas alps andes everest kilimanjaro amazon nile thames seine danube rhine sahara
     republic kingdom empire union federation states nations party army navy church senate congress parliament
+    georgia virginia carolina florence victoria austin jackson lincoln cleveland columbus madison savannah
+    chelsea aurora dakota orlando kent jordan sierra raven cherry berry misty dusty rocky royal noble soon
+    sung son man mac ma mi chi lan hung dong sang hai numbers manual brain
+    macbook imac ipad ipod iphone airpods playstation nintendo xbox switch pro max ultra plus mini air galaxy
+    pixel kindle alexa siri cortana tesla toyota honda ford ferrari porsche nike adidas gucci prada lego
     """.split()
 )
 # A capitalised word right after these is a thing, not a person ("the Sun", "a Jordan", "this Paris").
@@ -195,8 +200,14 @@ class People:
             and not (first in COMMON_WORDS and not _cue_or_mid_sentence(text, start, before))
         ):
             yield Span(start, end, "NAME")
-        elif not rest and first in self.common_first and _cue_or_mid_sentence(text, start, before):
-            yield Span(start, end, "NAME")
+        elif not rest and len(first) >= 3 and first in self.common_first:
+            # Mid-sentence, or starting one with a verb after it ("Jennifer said…", not "Jennifer?")
+            if (
+                _cue_or_mid_sentence(text, start, before)
+                or _LOWER_WORD.match(text, end + 1)
+                and text[end : end + 1] == " "
+            ):
+                yield Span(start, end, "NAME")
 
     def _lower_run(self, text: str, match: re.Match) -> Iterator[Span]:
         """ "my friend sarah jones": lower-case words right after a kin cue, when the gazetteer knows them."""

@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from hubtools.data.scrub.address import find_addresses
+from hubtools.data.scrub.credentials import find_credentials
 from hubtools.data.scrub.names import COMMON_WORDS, REDACTED, KnownNames, capitalised_mid_sentence
 from hubtools.data.scrub.numbers import (
     find_birth_dates,
@@ -89,6 +90,7 @@ class Scrubber:
         spans = list(find_emails(text))
         spans += find_urls(text, self.known.mentioned)
         spans += find_handles(text)
+        spans += find_credentials(text)
         if has_digit(text):
             for finder in (find_cards, find_ibans, find_national_ids, find_birth_dates, find_coordinates):
                 spans += finder(text)

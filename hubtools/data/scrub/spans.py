@@ -6,7 +6,7 @@ import re
 from typing import NamedTuple
 
 # The kinds, in the order that breaks a tie between two spans of the same length at the same place.
-KINDS = ("EMAIL", "URL", "IBAN", "CARD", "ID", "DOB", "GPS", "IP", "ADDRESS", "PHONE", "NAME", "HANDLE")
+KINDS = ("EMAIL", "URL", "SECRET", "IBAN", "CARD", "ID", "DOB", "GPS", "IP", "ADDRESS", "PHONE", "NAME", "HANDLE")
 PRIORITY = {kind: index for index, kind in enumerate(KINDS)}
 _KEY_NOISE = re.compile(r"[\W_]+")
 
