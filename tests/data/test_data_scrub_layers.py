@@ -51,6 +51,15 @@ def kinds(text: str, names: tuple[str, ...] = ()) -> list[tuple[str, str]]:
         ("I met Rebecca Stiles-Moreno at work", "NAME", "Rebecca Stiles-Moreno"),
         ("me and my friend sarah jones went out", "NAME", "sarah jones"),
         ("my password is c0rrect-h0rse, don't tell", "SECRET", "c0rrect-h0rse"),
+        ("my insta is @kasia.draws, pls", "HANDLE", "@kasia.draws"),
+        ("everyone calls me Kasia lol", "NAME", "Kasia"),
+        ("my teacher Mr. Patterson is mean", "NAME", "Patterson"),
+        (
+            "we live at flat 2b, 19 victoria road, brighton bn1 3ff",
+            "ADDRESS",
+            "flat 2b, 19 victoria road, brighton bn1 3ff",
+        ),
+        ("email anna.berg @ gmail.com today", "EMAIL", "anna.berg @ gmail.com"),
         ("PIN: 0451", "SECRET", "0451"),
         (
             "use ghp_a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8 for the repo",

@@ -39,8 +39,9 @@ _CAPITALISED = re.compile(
     r"(?:\.(?=,))?" + _DIRECTION + _UNIT + _TAIL
 )
 _LOWER = re.compile(
-    r"(?i)\b\d{1,5}[a-z]?,?\s+((?:[a-z][\w'.-]*\s+){1,3})(?:(" + _CLEAR_TYPES + r")|(" + _WORD_TYPES + r"))\b"
-    r"(?:\.(?=,))?" + _DIRECTION + _UNIT + r"((?:,\s*[a-z][\w'-]+(?:\s[a-z][\w'-]+)?)?)"
+    r"(?i)(?:\b(?:flat|apt\.?|apartment|unit|suite)\s*[\w-]{1,5},?\s+)?"
+    r"\b\d{1,5}[a-z]?,?\s+((?:[a-z][\w'.-]*\s+){1,3})(?:(" + _CLEAR_TYPES + r")|(" + _WORD_TYPES + r"))\b"
+    r"(?:\.(?=,))?" + _DIRECTION + _UNIT + r"((?:,\s*[a-z][a-z'-]+(?![\w'-])(?:\s[a-z][a-z'-]+(?![\w'-]))?)?)"
     rf"(?:,?\s+(?:{_ZIP}|{_UK_POSTCODE})\b)?"
 )
 # Not street names: the words between a number and "drive"/"road" in "2 more hours to drive", "3 dogs on the road".

@@ -14,7 +14,7 @@ from hubtools.data.scrub.spans import Span
 
 # --- e-mails -------------------------------------------------------------------------------------------------
 _EMAIL = re.compile(
-    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*\s?[@＠]\s?(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,24}\b"
+    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]*[@＠](?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z]{2,24}\b"
 )
 _DOT = (
     r"(?:\s*(?:\.|\[\s*(?:dot|punkt|punto|point|\.)\s*\]|\(\s*(?:dot|punkt|punto|point|\.)\s*\)|\{\s*(?:dot|\.)\s*\}"

@@ -51,13 +51,15 @@ _KIN_CUE = re.compile(
 _STRONG_CUE = re.compile(
     rf"(?i:\b(?:my|our|his|her|their|your)\s+(?:(?:best|old|little|big|younger|older|baby|twin|late|new|dear|ex"
     rf"|step|favou?rite|former|current|oldest|youngest)[- ]?)*(?:{_KIN})s?\b,?"
-    r"|\b(?:named|name is|name's|known as|goes by|call me|signed|sincerely|regards|xoxo)"
+    r"|\b(?:named|name is|name's|known as|goes by|calls? me|called me|nicknamed|aka|a\.k\.a\.|signed|sincerely"
+    r"|regards|xoxo)"
     r"|\b(?:mr|mrs|ms|mx|miss|dr|prof|mme|mlle|herr|frau|señor|señora|sra)\.?)\s*$"
 )
 # Capitalised words that are not names, even next to one: function words, days, months, places, titles.
 _NOT_NAMES = frozenset(
     """
-    i i'm i'll i've i'd a an the and but or so if then than that this these those there here what when where why
+    mr dr prof mx sr jr st i i'm i'll i've i'd a an the and but or so if then than that this these those there
+    here what when where why
     how who which my your his her our their its it we you they he she me him them us yes no not oh ok okay hey hi
     hello dear thanks thank please sorry well now just also maybe really very too still even only same like
     monday tuesday wednesday thursday friday saturday sunday january february march april may june july august
