@@ -52,6 +52,8 @@ def kinds(text: str, names: tuple[str, ...] = ()) -> list[tuple[str, str]]:
         ("me and my friend sarah jones went out", "NAME", "sarah jones"),
         ("my password is c0rrect-h0rse, don't tell", "SECRET", "c0rrect-h0rse"),
         ("my insta is @kasia.draws, pls", "HANDLE", "@kasia.draws"),
+        ("I had lunch with Oluwadamilare Bankole", "NAME", "Oluwadamilare Bankole"),  # a surname ending
+        ("we played against Hamid Rezaei", "NAME", "Hamid Rezaei"),  # a first name from outside the census
         ("everyone calls me Kasia lol", "NAME", "Kasia"),
         ("my teacher Mr. Patterson is mean", "NAME", "Patterson"),
         (
@@ -103,6 +105,8 @@ def test_each_recognizer_finds_its_kind(text, kind, value):
         "pi is 3.14159265358979 and e is 2.718281828459045",
         "the password was wrong, so I reset my password; the pin is on the map",
         "my MacBook Pro and the iPhone 15 Pro Max",
+        "I work with Visual Studio and Google Maps, and Final Fantasy with Dark Souls",
+        "Great Britain and Northern Ireland, Buenos Aires, Rio de Janeiro, the Sun and Paris",
         "my aunt lives in the city and my brother is tired",
     ],
 )

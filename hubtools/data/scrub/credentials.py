@@ -15,7 +15,7 @@ from hubtools.data.scrub.spans import Span
 _SECRET_LABEL = re.compile(
     r"(?:\bPIN\b|(?i:\b(?:password|passwd|pwd|passcode|pass code|pin code|pin number|passphrase|wifi key"
     r"|wi-fi password|security code|cvv|cvc|otp|one-time code|verification code|recovery code|seed phrase|secret))\b)"
-    r"(?:\s+(?i:for|to|of|on)\s+(?:my\s+|the\s+)?[\w.-]+)?(?:\s*(?i:is|was|:|=|-))+\s*[\"'“]?"
+    r"(?:\s+(?i:for|to|of|on)\s+(?:my\s+|the\s+)?[\w.-]+)?(?:\s*(?i:is|was|:|=))+\s*[\"'“]?"
     r"([^\s\"'”]{3,64})"
 )
 _TOKENS = re.compile(

@@ -2,9 +2,10 @@
 
 Two signals, both cheap: words around a name that say a person follows ("my cousin", "a guy named", "Mr.",
 "my name is"), and a gazetteer: the US Census first names (≈ 5,500) and surnames (≈ 88,800) shipped by the
-`names` package (MIT), read once from its files. A run of capitalised words is a name when a cue precedes it,
-or when it starts with a known first name and goes on with a surname-like word, or is an unknown word followed
-by a known surname. A known first name alone is taken only mid-sentence and when it is not an English word.
+`names` package (MIT), read once from its files, plus ≈ 500 common first names from elsewhere (`world_names`).
+A run of capitalised words is a name when a cue precedes it, or when it starts with a known first name and
+goes on with a surname-like word, or is an unknown word followed by a known surname, or by a word with a
+surname ending after "with", "met", "told"… A known first name alone is taken only mid-sentence or before a verb.
 Names of the conversation's character and of famous fictional characters stay (`keep`): chats with a bot
 called Mira talk about Mira. docs/privacy.md compares this with spaCy's small English pipeline and names-dataset.
 """
@@ -18,6 +19,7 @@ from importlib import resources
 
 from hubtools.data.scrub.names import COMMON_WORDS, SENTENCE_END
 from hubtools.data.scrub.spans import Span
+from hubtools.data.scrub.world_names import WORLD_FIRST_NAMES
 
 _UPPER = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĖĘĚĞĢĪĮİĶĹĻĽŁŃŅŇŌŐŒŔŘŚŞŠŢŤŪŮŰŲŹŻŽ"
 _LOWER = "a-zß-öø-ÿāăąćčďđēėęěğģīįıķĺļľłńņňōőœŕřśşšţťūůűųźżž"
@@ -85,6 +87,7 @@ _NOT_NAMES = frozenset(
     china japan india russia france germany spain italy brazil mexico canada egypt greece turkey israel iran
     iraq korea vietnam ireland scotland wales england britain poland ukraine sweden norway denmark finland
     himalayas alps andes everest kilimanjaro amazon nile thames seine danube rhine sahara
+    rio janeiro buenos aires kuala lumpur sao são paulo hong kong tel aviv cape town abu dhabi salt lake
     republic kingdom empire union federation states nations party army navy church senate congress parliament
     georgia virginia carolina florence victoria austin jackson lincoln cleveland columbus madison savannah
     chelsea aurora dakota orlando kent jordan sierra raven cherry berry misty dusty rocky royal noble soon
@@ -126,6 +129,21 @@ FICTIONAL_WORDS = frozenset(
     juliet romeo poirot tolkien shakespeare orwell dickens ishmael ahab quixote
     """.split()
 )
+_PERSON_VERB_BEFORE = re.compile(
+    r"(?i)\b(?:with|met|meet|meeting|told|tell|asked|ask|texted|text|called|dating|married|marry|invited|visited"
+    r"|saw|and|against|hugged|kissed|helped|thanked|blocked)\s+$"
+)
+# Endings that make an unknown word a surname in many languages (Petrov, Kowalski, Horvat-ić, Papadopoulos…).
+_SURNAME_ENDING = re.compile(
+    r"(?:ov|ova|ev|eva|sky|ski|ska|skaya|wicz|enko|chuk|ian|yan|escu|ović|ovic|vić|ić|oğlu|oglu|opoulos|akis|idis"
+    r"|sson|ström|strom|qvist|kvist|aei|zadeh|ayo|emi|ola|ole|eye|kwo|ashvili|adze|berg|stein|mann|ner|ez|ès|eau)$"
+)
+# What a person does, right after a sentence-initial first name ("Jennifer said…", but "Rosemary and garlic…").
+_PERSON_VERB_AFTER = re.compile(
+    r" (?:said|says|told|tells|asked|asks|is|was|has|had|will|would|wants|wanted|thinks|thought|loves|loved|likes"
+    r"|liked|hates|knows|knew|went|goes|came|comes|called|calls|texted|sent|gave|got|made|lives|lived|works|worked"
+    r"|can|could|should|does|did|isn't|wasn't|doesn't|didn't|won't|keeps|kept|just|never|always|also|and I)\b"
+)
 _TITLE_BEFORE = re.compile(r"(?i)\b(mr|mrs|ms|miss|dr|professor|prof|captain|lord|lady|sir)\.?\s+$")
 _TOP_FIRST_RANK = 1500  # a lone first name counts only among the most common ones (rarer ones are words too)
 
@@ -143,6 +161,8 @@ def gazetteer() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
             if int(rank) <= _TOP_FIRST_RANK:
                 common.add(name.lower())
     last = {line.split(maxsplit=1)[0].lower() for line in root.joinpath("dist.all.last").read_text().splitlines()}
+    first |= WORLD_FIRST_NAMES
+    common |= WORLD_FIRST_NAMES
     first -= COMMON_WORDS | _NOT_NAMES
     common -= COMMON_WORDS | _NOT_NAMES
     return frozenset(first), frozenset(common), frozenset(last)
@@ -202,13 +222,11 @@ class People:
             and not (first in COMMON_WORDS and not _cue_or_mid_sentence(text, start, before))
         ):
             yield Span(start, end, "NAME")
+        elif len(rest) == 1 and _SURNAME_ENDING.search(rest[0]) and _PERSON_VERB_BEFORE.search(before):
+            yield Span(start, end, "NAME")  # "lunch with Oluwadamilare Bankole"
         elif not rest and len(first) >= 3 and first in self.common_first:
             # Mid-sentence, or starting one with a verb after it ("Jennifer said…", not "Jennifer?")
-            if (
-                _cue_or_mid_sentence(text, start, before)
-                or _LOWER_WORD.match(text, end + 1)
-                and text[end : end + 1] == " "
-            ):
+            if _cue_or_mid_sentence(text, start, before) or _PERSON_VERB_AFTER.match(text, end):
                 yield Span(start, end, "NAME")
 
     def _lower_run(self, text: str, match: re.Match) -> Iterator[Span]:
