@@ -56,7 +56,7 @@ def names_dataset_finder():
     from hubtools.data.scrub import people as module
 
     dataset = NameDataset()
-    first = frozenset(n.lower() for n in dataset.first_names) - module.COMMON_WORDS - module._NOT_NAMES
+    first = frozenset(n.lower() for n in dataset.first_names) - module.COMMON_WORDS - module.NOT_NAMES
     last = frozenset(n.lower() for n in dataset.last_names)
     people = module.People()
     people.first = people.common_first = first

@@ -8,7 +8,7 @@ that passes mod-97, a card that passes Luhn, a UK National Insurance number); di
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from hubtools.data.scrub.spans import Span
 
@@ -84,7 +84,7 @@ _USER_PATH = re.compile(
 _COORDS_IN = re.compile(r"-?\d{1,2}\.\d{3,}\s*,\s*-?\d{1,3}\.\d{3,}|@-?\d{1,2}\.\d{3,},-?\d{1,3}\.\d{3,}")
 
 
-def find_urls(text: str, mentions_name=None) -> Iterator[Span]:
+def find_urls(text: str, mentions_name: Callable[[str], bool] | None = None) -> Iterator[Span]:
     """Links that point at a person: profiles, user paths, credentials, coordinates, or a known name in them."""
     if "/" not in text and "." not in text:
         return

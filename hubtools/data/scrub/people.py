@@ -58,7 +58,7 @@ _STRONG_CUE = re.compile(
     r"|\b(?:mr|mrs|ms|mx|miss|dr|prof|mme|mlle|herr|frau|señor|señora|sra)\.?)\s*$"
 )
 # Capitalised words that are not names, even next to one: function words, days, months, places, titles.
-_NOT_NAMES = frozenset(
+NOT_NAMES = frozenset(
     """
     mr dr prof mx sr jr st i i'm i'll i've i'd a an the and but or so if then than that this these those there
     here what when where why
@@ -163,8 +163,8 @@ def gazetteer() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     last = {line.split(maxsplit=1)[0].lower() for line in root.joinpath("dist.all.last").read_text().splitlines()}
     first |= WORLD_FIRST_NAMES
     common |= WORLD_FIRST_NAMES
-    first -= COMMON_WORDS | _NOT_NAMES
-    common -= COMMON_WORDS | _NOT_NAMES
+    first -= COMMON_WORDS | NOT_NAMES
+    common -= COMMON_WORDS | NOT_NAMES
     return frozenset(first), frozenset(common), frozenset(last)
 
 
@@ -188,7 +188,7 @@ class People:
         for word in re.finditer(r"\S+", match.group()):  # split at words that are not names ("Read The Art")
             lowered = word.group().lower()
             surname = group and group[-1][1].lower() in self.first and lowered in self.last
-            if lowered in _NOT_NAMES and not (surname and lowered not in _FUNCTION_WORDS):  # "Stephen King"
+            if lowered in NOT_NAMES and not (surname and lowered not in _FUNCTION_WORDS):  # "Stephen King"
                 yield from self._words(text, group, keep)
                 group = []
             else:
@@ -235,12 +235,12 @@ class People:
         if not words or words[0].start() > match.end() + 2:
             return
         first = words[0].group()
-        if first in COMMON_WORDS or first in _NOT_NAMES:
+        if first in COMMON_WORDS or first in NOT_NAMES:
             return
         second = words[1].group() if len(words) > 1 and words[1].start() == words[0].end() + 1 else ""
         if first not in self.first:
             return
-        if second and second in self.last and second not in COMMON_WORDS and second not in _NOT_NAMES:
+        if second and second in self.last and second not in COMMON_WORDS and second not in NOT_NAMES:
             yield Span(words[0].start(), words[1].end(), "NAME")
         elif first in self.common_first:
             yield Span(words[0].start(), words[0].end(), "NAME")

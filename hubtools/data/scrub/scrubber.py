@@ -25,7 +25,7 @@ from hubtools.data.scrub.numbers import (
     has_digit,
 )
 from hubtools.data.scrub.patterns import find_emails, find_handles, find_urls
-from hubtools.data.scrub.people import People
+from hubtools.data.scrub.people import NOT_NAMES, People
 from hubtools.data.scrub.spans import Span, resolve
 
 # Placeholders other tools (or an earlier pass) left in the text: kept as names, with a surname after them.
@@ -75,7 +75,6 @@ class Scrubber:
 
     def __init__(self, names: Iterable[str] = (), keep: Iterable[str] = ()) -> None:
         self.known = KnownNames(names)
-        self.names = self.known.names
         self.people = People(keep)
 
     def may_contain(self, text: str) -> bool:
@@ -178,7 +177,5 @@ def _with_surnames(text: str, spans: list[Span], keep: frozenset[str]) -> list[S
 
 
 def _surname_like(text: str, match: re.Match, keep: frozenset[str]) -> bool:
-    from hubtools.data.scrub.people import _NOT_NAMES
-
     word = match.group(1).split()[-1].lower()
-    return word not in _NOT_NAMES and word not in keep and capitalised_mid_sentence(text, match.start(1))
+    return word not in NOT_NAMES and word not in keep and capitalised_mid_sentence(text, match.start(1))

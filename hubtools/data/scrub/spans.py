@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from typing import NamedTuple
 
 # The kinds, in the order that breaks a tie between two spans of the same length at the same place.
 KINDS = ("EMAIL", "URL", "SECRET", "IBAN", "CARD", "ID", "DOB", "GPS", "IP", "ADDRESS", "PHONE", "NAME", "HANDLE")
 PRIORITY = {kind: index for index, kind in enumerate(KINDS)}
-_KEY_NOISE = re.compile(r"[\W_]+")
 
 
 class Span(NamedTuple):
-    """`text[start:end]` is personal data of `kind`; `key` is its normalised value (same value, same key)."""
+    """`text[start:end]` is personal data of `kind`."""
 
     start: int
     end: int
     kind: str
-
-    def key(self, text: str) -> str:
-        return _KEY_NOISE.sub("", text[self.start : self.end].lower())
 
 
 def resolve(spans: list[Span]) -> list[Span]:
