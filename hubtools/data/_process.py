@@ -44,7 +44,7 @@ def clean_and_scrub(row: dict, scrubber: Scrubber | None, pii: Counter, *, peopl
     """The row with cleaned, scrubbed messages, or None when no exchange is left; `people`: look for third
     parties' names in free text too."""
     messages = clean_messages(row["messages"])
-    if scrubber is not None and scrubber.may_contain("\n".join(m["content"] for m in messages)):
+    if scrubber is not None and scrubber.may_contain("\n".join(m["content"] for m in messages), people=people):
         scrubber.scrub_messages(messages, pii, people=people)  # one conversation, one placeholder numbering
     if not has_dialogue(messages):
         return None

@@ -39,17 +39,31 @@ _NOT_SECRETS = frozenset(
 )
 
 
+# Substrings without which a pattern cannot match: most messages skip most patterns with a few `in` tests.
+_LABEL_HINTS = ("pass", "pin", "pwd", "secret", "code", "cvv", "cvc", "otp", "key", "phrase")
+_TOKEN_HINTS = ("hf_", "sk-", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "xox", "AKIA", "AIza")
+_TOKEN_HINTS += ("eyJ", "-----BEGIN")
+_PLATE_HINTS = ("plate", "registration", "reg", "kennzeichen", "kenteken", "matr", "immatriculation", "targa")
+
+
 def find_credentials(text: str) -> Iterator[Span]:
-    for match in _SECRET_LABEL.finditer(text):
-        value = match.group(1).rstrip(".,;:!?)")
-        if value.lower() not in _NOT_SECRETS:
-            yield Span(match.start(1), match.start(1) + len(value), "SECRET")
-    for pattern, kind in ((_TOKENS, "SECRET"), (_WALLET, "ID"), (_MAC, "IP")):
+    lowered = text.lower()
+    if "PIN" in text or any(hint in lowered for hint in _LABEL_HINTS):
+        for match in _SECRET_LABEL.finditer(text):
+            value = match.group(1).rstrip(".,;:!?)")
+            if value.lower() not in _NOT_SECRETS:
+                yield Span(match.start(1), match.start(1) + len(value), "SECRET")
+    digits = any(digit in text for digit in "0123456789")
+    patterns = [(_TOKENS, "SECRET")] if any(hint in text for hint in _TOKEN_HINTS) else []
+    patterns += [(_WALLET, "ID"), (_MAC, "IP")] if digits else []
+    for pattern, kind in patterns:
         for match in pattern.finditer(text):
             candidate = match.group()
             if pattern is _WALLET and candidate[0] in "13T" and not _mixed(candidate):
                 continue  # base58 must look random: digits, capitals and small letters
             yield Span(match.start(), match.end(), kind)
+    if not digits or not any(hint in lowered for hint in _PLATE_HINTS):
+        return
     for match in _PLATE.finditer(text):
         plate = match.group(1)
         if any(c.isdigit() for c in plate) and any(c.isalpha() for c in plate):

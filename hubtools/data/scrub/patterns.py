@@ -20,20 +20,20 @@ _DOT = (
     r"(?:\s*(?:\.|\[\s*(?:dot|punkt|punto|point|\.)\s*\]|\(\s*(?:dot|punkt|punto|point|\.)\s*\)|\{\s*(?:dot|\.)\s*\}"
     r"|<\s*(?:dot|\.)\s*>)\s*|\s+(?:dot|DOT|Dot|punkt|punto|point)\s+|\s?-dot-\s?|_dot_)"
 )
-_AT = (
-    r"(?:\s*(?:[@＠]|\[\s*(?:at|@|AT)\s*\]|\(\s*(?:at|@|AT)\s*\)|\{\s*(?:at|@|AT)\s*\}|<\s*(?:at|@|AT)\s*>)\s*"
-    r"|\s+(?:at|AT|At|arroba|chez)\s+|\s?-at-\s?|_at_)"
-)
 _PART = r"[A-Za-z0-9][A-Za-z0-9_%+-]*"
 _TLDS = (
     r"com|net|org|edu|gov|mil|int|info|biz|io|co|me|ai|app|dev|xyz|online|site|email|mail|uk|de|fr|es|it|nl|be|ch"
     r"|at|se|no|dk|fi|pl|cz|pt|ie|ru|ua|jp|cn|kr|in|br|mx|ar|au|nz|ca|us|eu|tv|cc|ly|gg|tk|ro|gr|hu|tr|za|sg|hk"
 )
 _PROVIDERS = r"gmail|googlemail|yahoo|hotmail|outlook|live|icloud|proton|protonmail|gmx|aol|yandex|mailbox|zoho|web"
-_SPELLED_EMAIL = re.compile(
-    rf"(?<![\w.@-])({_PART}(?:{_DOT}{_PART}){{0,6}}){_AT}"
-    rf"(?:{_PART}(?:{_DOT}{_PART}){{0,3}}{_DOT}(?i:{_TLDS})\b|(?i:{_PROVIDERS})\b)"
+# Spelled-out addresses are searched from their "at": the domain after it, then the local part before it.
+# The "at" alone, without the spaces around it: a regex that starts with `\s*` would be tried at every position.
+_AT_SPELLED = re.compile(
+    r"[@＠]|\[\s*(?:at|@|AT)\s*\]|\(\s*(?:at|@|AT)\s*\)|\{\s*(?:at|@|AT)\s*\}|<\s*(?:at|@|AT)\s*>"
+    r"|(?<=\s)(?:at|AT|At|arroba|chez)(?=\s)|-at-|_at_"
 )
+_DOMAIN_AFTER = re.compile(rf"\s*(?:{_PART}(?:{_DOT}{_PART}){{0,3}}{_DOT}(?i:{_TLDS})\b|(?i:{_PROVIDERS})\b)")
+_LOCAL_BEFORE = re.compile(rf"(?<![\w.@-])({_PART}(?:{_DOT}{_PART}){{0,6}})\s*\Z")
 # Words that are the subject of "… at …" in prose ("look at this dot com site"), never the local part.
 _NOT_LOCAL = frozenset(
     "look looking looked me him her it this that them us you home work school night first last arrive arrived "
@@ -45,9 +45,14 @@ def find_emails(text: str) -> Iterator[Span]:
     if "@" in text or "＠" in text:
         for match in _EMAIL.finditer(text):
             yield Span(match.start(), match.end(), "EMAIL")
-    for match in _SPELLED_EMAIL.finditer(text):
-        if match.group(1).lower() not in _NOT_LOCAL:
-            yield Span(match.start(), match.end(), "EMAIL")
+    for at in _AT_SPELLED.finditer(text):
+        domain = _DOMAIN_AFTER.match(text, at.end())
+        if domain is None:
+            continue
+        window = max(0, at.start() - 120)
+        local = _LOCAL_BEFORE.search(text[window : at.start()])
+        if local and local.group(1).lower() not in _NOT_LOCAL:
+            yield Span(window + local.start(), domain.end(), "EMAIL")
 
 
 # --- links ---------------------------------------------------------------------------------------------------
@@ -60,14 +65,18 @@ _HOSTS = (
     r"|paypal|calendly|about|carrd|itch|replit|codepen|glitch|ao3|tellonym|curiouscat|ask|line|kik|vsco|bereal"
 )
 _HOST_TLDS = r"com|tv|gg|me|ai|app|net|org|co|io|social|ee|fm|jp|ly|to|page|so|dev|ru|cn"
+_PERSONAL_SUBDOMAINS = (
+    ".tumblr.com", ".github.io", ".substack.com", ".blogspot.com", ".wordpress.com", ".carrd.co", ".neocities.org",
+    ".itch.io", ".bandcamp.com", ".deviantart.com", ".gitlab.io", ".netlify.app", ".vercel.app", ".bsky.social",
+)  # fmt: skip
+_SUBDOMAINS = "|".join(re.escape(suffix[1:]) for suffix in _PERSONAL_SUBDOMAINS)
+# Links with a slash (a scheme, `www.`, or a known host and a path), then `name.tumblr.com`-style ones.
 _URL = re.compile(
     r"\b(?:https?://|ftp://|www\.)[^\s<>\"'`]+"
-    rf"|(?<![\w.@/-])(?:[\w-]+\.)*(?i:{_HOSTS})\.(?i:{_HOST_TLDS})/[^\s<>\"'`]+"
-    r"|(?<![\w.@/-])[\w-]{2,40}\.(?i:tumblr\.com|github\.io|substack\.com|blogspot\.com|wordpress\.com|carrd\.co"
-    r"|neocities\.org|itch\.io|bandcamp\.com|deviantart\.com|gitlab\.io|netlify\.app|vercel\.app|bsky\.social)"
-    r"(?:/[^\s<>\"'`]*)?",
+    rf"|(?<![\w.@/-])(?:[\w-]+\.)*(?i:{_HOSTS})\.(?i:{_HOST_TLDS})/[^\s<>\"'`]+",
     re.IGNORECASE,
 )
+_URL_SUBDOMAIN = re.compile(rf"(?<![\w.@/-])[\w-]{{2,40}}\.(?:{_SUBDOMAINS})(?:/[^\s<>\"'`]*)?", re.IGNORECASE)
 _PROFILE = re.compile(
     rf"(?:^|[./])(?:{_HOSTS})\.(?:{_HOST_TLDS})(?::\d+)?/(?!(?:features|about|topics|explore|settings|login|signup"
     r"|pricing|marketplace|search|watch|results|help|terms|privacy|docs|blog|trending|hashtag|r|groups|events|jobs"
@@ -86,9 +95,12 @@ _COORDS_IN = re.compile(r"-?\d{1,2}\.\d{3,}\s*,\s*-?\d{1,3}\.\d{3,}|@-?\d{1,2}\.
 
 def find_urls(text: str, mentions_name: Callable[[str], bool] | None = None) -> Iterator[Span]:
     """Links that point at a person: profiles, user paths, credentials, coordinates, or a known name in them."""
-    if "/" not in text and "." not in text:
-        return
-    for match in _URL.finditer(text):
+    matches = list(_URL.finditer(text)) if "/" in text or "www." in text else []
+    if "." in text:
+        lowered = text.lower()
+        if any(suffix in lowered for suffix in _PERSONAL_SUBDOMAINS):
+            matches += _URL_SUBDOMAIN.finditer(text)
+    for match in matches:
         url = match.group()
         personal = (
             _PROFILE.search(url)
@@ -122,6 +134,9 @@ _SERVICES = (
     r"|roblox|battletag|battle\.net|pinterest|spotify|venmo|cashapp|paypal|ao3|wattpad|deviantart|tellonym"
     r"|whatsapp|username|user name|handle|nick|nickname|screen name|tag"
 )
+# The gate before the service-handle patterns: any word of a service's name ("user name" → user), but "name".
+_SERVICE_WORDS = frozenset(_SERVICES.replace("\\.", ".").replace(" ", "|").split("|")) - {"name"}
+_WORDS = re.compile(r"[a-z0-9]+")
 _SERVICE_HANDLE = re.compile(
     rf"(?i:\b(?:{_SERVICES}))\b(?:\s+(?i:id|name|tag|handle|username|user|account|acc))*"
     r"(\s*(?:[:=\-–]|\s(?i:is|it's|its|me at|me on|at|me))(?:\s+(?i:is|it's|its))?)?"
@@ -166,6 +181,8 @@ def find_handles(text: str) -> Iterator[Span]:
     if "u/" in text:
         for match in _REDDIT.finditer(text):
             yield Span(match.start(), match.end(), "HANDLE")
+    if _SERVICE_WORDS.isdisjoint(_WORDS.findall(text.lower())) and "battle.net" not in text.lower():
+        return  # no service named: neither "my discord is x" nor "x on xbox"
     for match in _HANDLE_ON_SERVICE.finditer(text):
         if _made_up(match.group(1)):
             yield Span(match.start(1), match.end(1), "HANDLE")
