@@ -166,3 +166,17 @@ def test_public_sources_keep_free_text_names_unless_asked():
 def test_decorators_in_code_and_words_starting_like_a_service_stay():
     text = 'code:\n```\n@my_cache\ndef f():\n    instance_type = "t2"\n```\nand a script'
     assert kinds(text) == []
+
+
+def test_a_build_looks_for_free_text_names_only_in_the_sources_it_was_told():
+    from hubtools.data._process import Processor, process_range
+
+    text = "my friend Olga Petrova says hi"
+    rows = [
+        {"messages": [{"role": "user", "content": text}, {"role": "assistant", "content": "Hi!"}], "source": source}
+        | {"source_id": f"{source}:1"}
+        for source in ("chats", "public")
+    ]
+    chunk = process_range((rows, Processor(None, Scrubber(), frozenset({"chats"}))), 0, 2)
+    assert [row["messages"][0]["content"] for row in chunk.rows] == ["my friend [NAME_1] says hi", text]
+    assert chunk.pii == Counter(NAME=1)
