@@ -53,6 +53,11 @@ def kinds(text: str, names: tuple[str, ...] = ()) -> list[tuple[str, str]]:
         ("my password is c0rrect-h0rse, don't tell", "SECRET", "c0rrect-h0rse"),
         ("my insta is @kasia.draws, pls", "HANDLE", "@kasia.draws"),
         ("I had lunch with Oluwadamilare Bankole", "NAME", "Oluwadamilare Bankole"),  # a surname ending
+        ("mail anna_berg(a)mail.com", "EMAIL", "anna_berg(a)mail.com"),
+        ("write anna.berg at mail period com", "EMAIL", "anna.berg at mail period com"),
+        ("coords +52.5200, +13.4050", "GPS", "+52.5200, +13.4050"),
+        ("my location 52.5200 13.4050", "GPS", "52.5200 13.4050"),
+        ("see https://maps.example.com/?lat=52.52&lon=13.40", "URL", "https://maps.example.com/?lat=52.52&lon=13.40"),
         ("we played against Hamid Rezaei", "NAME", "Hamid Rezaei"),  # a first name from outside the census
         ("everyone calls me Kasia lol", "NAME", "Kasia"),
         ("my teacher Mr. Patterson is mean", "NAME", "Patterson"),
@@ -106,6 +111,7 @@ def test_each_recognizer_finds_its_kind(text, kind, value):
         "the password was wrong, so I reset my password; the pin is on the map",
         "my MacBook Pro and the iPhone 15 Pro Max",
         "I work with Visual Studio and Google Maps, and Final Fantasy with Dark Souls",
+        "the values 1.2345 6.7890 and 3.1415 2.7182 in the table",
         "Great Britain and Northern Ireland, Buenos Aires, Rio de Janeiro, the Sun and Paris",
         "my aunt lives in the city and my brother is tired",
     ],

@@ -175,7 +175,8 @@ _GPS_PAIR = re.compile(
     r"|(?<![\w°.])(?:[NSEW]\s*)?\d{1,3}\s*°\s*\d{1,2}(?:\.\d+)?\s*['′’](?:\s*[NSEW]\b)?",
 )
 _DECIMAL_PAIR = re.compile(
-    r"(?<![\d.\w])(-?\d{1,2}\.(\d{2,}))\s*,\s*(?i:(?:lng|lon|long|longitude)\s*:?\s*)?(-?\d{1,3}\.(\d{2,}))(?![\d.])"
+    r"(?<![\d.\w])([+-]?\d{1,2}\.(\d{2,}))(\s*[,;/]\s*|\s+)(?i:(?:lng|lon|long|longitude)\s*[:=]?\s*)?"
+    r"([+-]?\d{1,3}\.(\d{2,}))(?![\d.])"
 )
 _CONSTANTS = frozenset(("3.1415", "2.7182", "1.4142", "1.6180", "1.7320", "0.5772", "6.2831"))  # pi, e, √2, φ…
 _GPS_CUES = re.compile(
@@ -188,11 +189,13 @@ def find_coordinates(text: str) -> Iterator[Span]:
     for match in _GPS_PAIR.finditer(text):
         yield Span(match.start(), match.end(), "GPS")
     for match in _DECIMAL_PAIR.finditer(text):
-        lat, lat_decimals, lon, lon_decimals = match.groups()
+        lat, lat_decimals, separator, lon, lon_decimals = match.groups()
         if abs(float(lat)) > 90 or abs(float(lon)) > 180 or lat.lstrip("-")[:6] in _CONSTANTS:
             continue
         cue = _GPS_CUES.search(text, max(0, match.start() - 60), match.start()) is not None
-        if (len(lat_decimals) >= 4 and len(lon_decimals) >= 4) or (cue and len(lat_decimals) >= 2):
+        if not separator.strip() and not cue:
+            continue  # "1.2345 6.7890" in a table; "coords 52.5200 13.4050" is a place
+        if (len(lat_decimals) >= 4 and len(lon_decimals) >= 4) or cue:
             yield Span(match.start(), match.end(), "GPS")
 
 

@@ -18,7 +18,7 @@ _EMAIL = re.compile(
 )
 _DOT = (
     r"(?:\s*(?:\.|\[\s*(?:dot|punkt|punto|point|\.)\s*\]|\(\s*(?:dot|punkt|punto|point|\.)\s*\)|\{\s*(?:dot|\.)\s*\}"
-    r"|<\s*(?:dot|\.)\s*>)\s*|\s+(?:dot|DOT|Dot|punkt|punto|point)\s+|\s?-dot-\s?|_dot_)"
+    r"|<\s*(?:dot|\.)\s*>)\s*|\s+(?:dot|DOT|Dot|punkt|punto|point|period)\s+|\s?-dot-\s?|_dot_)"
 )
 _PART = r"[A-Za-z0-9][A-Za-z0-9_%+-]*"
 _TLDS = (
@@ -29,7 +29,7 @@ _PROVIDERS = r"gmail|googlemail|yahoo|hotmail|outlook|live|icloud|proton|protonm
 # Spelled-out addresses are searched from their "at": the domain after it, then the local part before it.
 # The "at" alone, without the spaces around it: a regex that starts with `\s*` would be tried at every position.
 _AT_SPELLED = re.compile(
-    r"[@＠]|\[\s*(?:at|@|AT)\s*\]|\(\s*(?:at|@|AT)\s*\)|\{\s*(?:at|@|AT)\s*\}|<\s*(?:at|@|AT)\s*>"
+    r"[@＠]|\[\s*(?:at|@|AT)\s*\]|\(\s*(?:at|@|AT|a)\s*\)|\{\s*(?:at|@|AT)\s*\}|<\s*(?:at|@|AT)\s*>"
     r"|(?<=\s)(?:at|AT|At|arroba|chez)(?=\s)|-at-|_at_"
 )
 _DOMAIN_AFTER = re.compile(rf"\s*(?:{_PART}(?:{_DOT}{_PART}){{0,3}}{_DOT}(?i:{_TLDS})\b|(?i:{_PROVIDERS})\b)")
@@ -87,7 +87,8 @@ _PROFILE = re.compile(
 )
 _USER_PATH = re.compile(
     r"/(?:@[\w.-]+|~[\w.-]+|u/|user/|users/|profile|people/|member/|members/|in/|id/|author/|authors/|channel/|c/)"
-    r"|[?&](?:user|username|uid|userid|user_id|email|login|name|member|author|profile)=|^[a-z]+://[^/\s@]+@",
+    r"|[?&](?:user|username|uid|userid|user_id|email|login|name|member|author|profile)="
+    r"|[?&](?:lat|lon|lng|ll|q|query|center)=[+-]?\d{1,3}\.\d|^[a-z]+://[^/\s@]+@",
     re.IGNORECASE,
 )
 _COORDS_IN = re.compile(r"-?\d{1,2}\.\d{3,}\s*,\s*-?\d{1,3}\.\d{3,}|@-?\d{1,2}\.\d{3,},-?\d{1,3}\.\d{3,}")
