@@ -54,6 +54,8 @@ def kinds(text: str, names: tuple[str, ...] = ()) -> list[tuple[str, str]]:
         ("my insta is @kasia.draws, pls", "HANDLE", "@kasia.draws"),
         ("I had lunch with Oluwadamilare Bankole", "NAME", "Oluwadamilare Bankole"),  # a surname ending
         ("mail anna_berg(a)mail.com", "EMAIL", "anna_berg(a)mail.com"),
+        ("1 Infinite Loop, Cupertino, CA 95014", "ADDRESS", "1 Infinite Loop, Cupertino, CA 95014"),
+        ("Unit 4/12 Smith St, Fitzroy VIC 3065", "ADDRESS", "Unit 4/12 Smith St, Fitzroy VIC 3065"),
         ("write anna.berg at mail period com", "EMAIL", "anna.berg at mail period com"),
         ("coords +52.5200, +13.4050", "GPS", "+52.5200, +13.4050"),
         ("my location 52.5200 13.4050", "GPS", "52.5200 13.4050"),

@@ -18,20 +18,23 @@ _CLEAR_TYPES = (
     r"street|st|avenue|ave|av|road|rd|boulevard|blvd|lane|ln|dr|ct|pl|ter|terr|cir|parkway|pkwy|highway|hwy"
     r"|sq|crescent|cres|cresc|avenida|strasse|straße|str"
 )
-_WORD_TYPES = r"drive|court|way|place|terrace|circle|square|trail|close|grove|gardens|mews|row|walk|rise|hill|view"
+_WORD_TYPES = (
+    r"drive|court|way|place|terrace|circle|square|trail|close|grove|gardens|mews|row|walk|rise|hill|view|loop|alley"
+    r"|plaza|path|pike|crossing|promenade|esplanade|quay|wharf|heights"
+)
 _UNIT = r"(?:,?\s*(?i:apt|apartment|suite|ste|unit|flat|floor|fl|#|no)\.?\s*#?[\w-]{1,6})?"
-_UNIT_FIRST = r"(?:\b(?:Flat|Apt\.?|Apartment|Unit|Suite|Room|Studio)\s*[\w-]{1,5},?\s+)?"
+_UNIT_FIRST = r"(?:\b(?:Flat|Apt\.?|Apartment|Unit|Suite|Room|Studio)\s*(?:[\w-]{1,5},?\s+)?)?"
 _UK_POSTCODE = r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
 _ZIP = r"\d{5}(?:-\d{4})?"
 _CITY_CAP = r"[A-Z][a-z][\w'-]*(?:\s[A-Z][a-z][\w'-]*){0,2}"
 _TAIL = (
     rf"(?:,\s*(?:{_CITY_CAP}))?(?:,?\s*(?:[A-Z]{{2}}|[A-Z][a-z]+)(?=[\s,]+(?:{_ZIP}|{_UK_POSTCODE})\b))?"
-    rf"(?:,?\s+(?:{_ZIP}|{_UK_POSTCODE})\b)?(?:,\s*[A-Z]{{2}}\b(?!\s*\d))?"
+    rf"(?:,?\s+(?:{_ZIP}|{_UK_POSTCODE})\b)?(?:,?\s+[A-Z]{{2,3}}\s+\d{{4}}\b)?(?:,\s*[A-Z]{{2}}\b(?!\s*\d))?"
 )
 _DIRECTION = r"(?:\s+(?:N|S|E|W|NE|NW|SE|SW|North|South|East|West)\b(?:\.(?=,))?)?"
 _CAPITALISED = re.compile(
     _UNIT_FIRST
-    + r"\b\d{1,5}[A-Za-z]?,?\s+(?:(?:[A-Z][\w'.-]*|\d{1,3}(?:st|nd|rd|th))\s+){1,3}(?i:"
+    + r"\b(?:\d{1,4}/)?\d{1,5}[A-Za-z]?,?\s+(?:(?:[A-Z][\w'.-]*|\d{1,3}(?:st|nd|rd|th))\s+){1,3}(?i:"
     + _CLEAR_TYPES
     + "|"
     + _WORD_TYPES
