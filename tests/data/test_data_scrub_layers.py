@@ -55,6 +55,9 @@ def kinds(text: str, names: tuple[str, ...] = ()) -> list[tuple[str, str]]:
         ("I had lunch with Oluwadamilare Bankole", "NAME", "Oluwadamilare Bankole"),  # a surname ending
         ("mail anna_berg(a)mail.com", "EMAIL", "anna_berg(a)mail.com"),
         ("1 Infinite Loop, Cupertino, CA 95014", "ADDRESS", "1 Infinite Loop, Cupertino, CA 95014"),
+        ("pick me up at Avenida Paulista 1578, São Paulo", "ADDRESS", "Avenida Paulista 1578, São Paulo"),
+        ("my insurance number XK-449-201-77", "ID", "XK-449-201-77"),
+        ("our editor Dr. Hesper Vance wants it", "NAME", "Hesper Vance"),
         ("Unit 4/12 Smith St, Fitzroy VIC 3065", "ADDRESS", "Unit 4/12 Smith St, Fitzroy VIC 3065"),
         ("write anna.berg at mail period com", "EMAIL", "anna.berg at mail period com"),
         ("coords +52.5200, +13.4050", "GPS", "+52.5200, +13.4050"),

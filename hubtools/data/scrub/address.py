@@ -65,7 +65,7 @@ _CONTINENTAL = re.compile(
     r"\s+(?:(?:de|del|de la|da|do|dos|das|di|della|des|du|d')\s*)?[A-ZÀ-ÝŁŚŻŹĆŃ][\wà-ÿąćęłńóśźż'-]*"
     r"(?:\s+[A-ZÀ-Ý][\wà-ÿ'-]*){0,3},?\s+(?:n\.?º?\s*)?\d{1,4}[a-zA-Z]?\b"
     r"(?:,\s*\d{1,2}º\s*[A-Za-z]?(?!\d))?(?:,\s*(?:[A-Z]{1,2}-)?(?:\d{4,5}(?:-\d{3})?|\d{2}-\d{3})"
-    r"\s+[A-ZÀ-ÝŁŚŻ][\wà-ÿąćęłńóśźż-]+)?"
+    r"\s+[A-ZÀ-ÝŁŚŻ][\wà-ÿąćęłńóśźż-]+|,\s*[A-ZÀ-ÝŁŚŻ][\wà-ÿąćęłńóśźż-]+(?:\s[A-ZÀ-ÝŁŚŻ][\wà-ÿąćęłńóśźż-]+)?)?"
     r"|\b\d{1,4}(?:\s?(?:bis|ter))?,?\s+(?i:rue|avenue|av\.|boulevard|bd|chemin|allée|impasse|place|quai|route)\s+"
     r"(?:(?i:de la|de l'|du|des|de|d')\s*)?[A-ZÀ-Ý][\wà-ÿ'-]*(?:\s[A-ZÀ-Ý][\wà-ÿ'-]*){0,3}"
     r"(?:,\s*\d{5}\s+[A-ZÀ-Ý][\wà-ÿ-]+)?"

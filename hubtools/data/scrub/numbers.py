@@ -102,7 +102,7 @@ _ID_LABELS = (
 )
 _LABELLED_ID = re.compile(
     rf"(?i:\b(?:{_ID_LABELS}))\b(?:\s*(?i:is|was|number|no\.?|nr\.?|#|:|=|-))*\s*"
-    r"((?:[A-Za-z]{1,3} ?)?\d[\dA-Za-z]*(?:[ -][A-Za-z]{0,3}\d[\dA-Za-z]*){0,7}(?:[ -][A-Za-z](?![\w]))?)"
+    r"((?:[A-Za-z]{1,3}[ -]?)?\d[\dA-Za-z]*(?:[ -][A-Za-z]{0,3}\d[\dA-Za-z]*){0,7}(?:[ -][A-Za-z](?![\w]))?)"
 )
 _DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
 

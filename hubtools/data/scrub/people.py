@@ -198,7 +198,8 @@ class People:
     def _words(self, text: str, words: list[tuple[int, str]], keep: frozenset[str]) -> Iterator[Span]:
         # "Try Jane Austen", "Ask Jennifer Smith": a capitalised word before a first name is a sentence's verb.
         if len(words) > 1 and words[0][1].lower() not in self.first and words[1][1].lower() in self.first:
-            if not _cue_or_mid_sentence(text, words[0][0], ""):
+            opening = text[max(0, words[0][0] - 48) : words[0][0]]
+            if not _cue_or_mid_sentence(text, words[0][0], opening) and not _STRONG_CUE.search(opening):
                 words = words[1:]
         if not words or any(word.lower() in self.keep or word.lower() in keep for _, word in words):
             return
