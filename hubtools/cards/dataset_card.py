@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hubtools.cards import TEMPLATES_DIR
+from hubtools.data.scrub import LABELS as PII_LABELS
 from hubtools.errors import HubtoolsError
 
 DATASET_CARD_TEMPLATE = "dataset_card.md.jinja"
@@ -37,15 +38,6 @@ FILTER_SETTINGS = {
         f"repeated 3-grams ≤ {c['max_repeated_ngrams']:.0%}, duplicate replies ≤ {c['max_duplicate_replies']:.0%}"
     ),
     "empty_reply": lambda c: f"replies of ≥ {c['min_chars']} characters with a letter or digit",
-}
-PII_LABELS = {
-    "NAME": "user names and display names",
-    "EMAIL": "e-mail addresses",
-    "PHONE": "phone numbers",
-    "IP": "IP addresses",
-    "URL": "URLs carrying a user handle",
-    "ADDRESS": "street addresses",
-    "CARD": "payment card numbers (Luhn-checked)",
 }
 
 
@@ -140,7 +132,9 @@ def render_dataset_card(summary: Mapping[str, Any], *, repo_id: str | None = Non
             }
             for name, config in filters.items()
         ],
-        pii_rows=[{"kind": kind, "label": PII_LABELS[kind], "count": n} for kind, n in counts["pii"].items()],
+        pii_rows=[
+            {"kind": kind, "label": PII_LABELS.get(kind, kind), "count": n} for kind, n in counts["pii"].items()
+        ],
         splits=summary["splits"],
         score=summary["score"],
         version=summary["hubtools_version"],

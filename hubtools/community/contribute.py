@@ -19,6 +19,7 @@ from hubtools.community.config import MB, Limits
 from hubtools.errors import HubtoolsError
 
 SOURCE = "cai-dump"
+MASK = "[MASKED]"  # what the contributor's own masking leaves
 ROLE_LABELS = {"system": "Character", "user": "You", "assistant": "Bot"}
 
 
@@ -62,6 +63,40 @@ class Prepared:
         """The rows of the conversations whose keys are given (all when None), in upload order."""
         wanted = None if keys is None else set(keys)
         return [c.row for c in self.conversations if wanted is None or c.key in wanted]
+
+    def mask(self, text: str) -> int:
+        """Replace `text` (any case) by `MASK` in every message of every conversation; how many were replaced.
+
+        The contributor's own review after the automatic pass: whatever they select in the preview goes."""
+        text = text.strip()
+        if len(text) < 2:
+            raise ContributionError("Select (or type) at least two characters to mask.")
+        pattern = re.compile(re.escape(text), re.IGNORECASE)
+        found = 0
+        for conversation in self.conversations:
+            for message in conversation.row["messages"]:
+                message["content"], n = pattern.subn(MASK, message["content"])
+                found += n
+        if not found:
+            raise ContributionError(f"“{text}” is not in the conversations (it may already be masked).")
+        self.pii["MASKED"] += found
+        return found
+
+    def drop(self, message_id: str) -> str:
+        """Leave out one message (`2.3`: conversation 2, message 3); a conversation left without an exchange goes
+        too. Returns what was done, for the contributor."""
+        from hubtools.data.sources import has_dialogue
+
+        match = re.fullmatch(r"\s*#?(\d+)\.(\d+)\s*", message_id or "")
+        conversation = match and next((c for c in self.conversations if c.key == f"c{match.group(1)}"), None)
+        if not match or conversation is None or not 1 <= int(match.group(2)) <= len(conversation.row["messages"]):
+            raise ContributionError("Select some text inside the message to leave out (or type its number, e.g. 2.3).")
+        del conversation.row["messages"][int(match.group(2)) - 1]
+        done = f"Message {match.group(1)}.{match.group(2)} left out"
+        if not has_dialogue(conversation.row["messages"]):
+            self.conversations.remove(conversation)
+            return f"{done}; conversation #{match.group(1)} had no exchange left and was left out too."
+        return f"{done}; the numbers after it in conversation #{match.group(1)} moved up by one."
 
 
 def as_uploads(paths: list[str | Path] | None, names: list[str] | None = None) -> list[Upload]:
@@ -164,7 +199,7 @@ def summary_markdown(prepared: Prepared) -> str:
     replaced = ", ".join(f"{n} {kind.lower()}" for kind, n in sorted(prepared.pii.items())) or "nothing"
     lines += [
         "",
-        f"Personal data replaced by placeholders such as `[NAME]`: {replaced}.",
+        f"Personal data replaced by placeholders such as `[NAME_1]`: {replaced}.",
         "",
         "Each shared conversation is stored as its messages below, the source (`cai-dump`), the id shown "
         "(`file2:histories[0]`: file number and position, never the file name), your receipt id and the version of "
@@ -177,10 +212,12 @@ def preview_html(prepared: Prepared) -> str:
     """Every conversation exactly as it would be stored (text escaped, nothing rendered as Markdown)."""
     parts = []
     for conversation in prepared.conversations:
+        number = conversation.key[1:]
         turns = "".join(
-            f'<div class="turn"><b>{ROLE_LABELS.get(m["role"], m["role"])}</b>'
+            f'<div class="turn" data-message="{number}.{index}"><b>{ROLE_LABELS.get(m["role"], m["role"])}</b>'
+            f' <small style="opacity:.6">{number}.{index}</small>'
             f'<pre style="white-space:pre-wrap;margin:0 0 .5em 0">{html.escape(m["content"])}</pre></div>'
-            for m in conversation.row["messages"]
+            for index, m in enumerate(conversation.row["messages"], 1)
         )
         parts.append(
             f'<details open class="conversation" id="{conversation.key}"><summary>{html.escape(conversation.title)}'

@@ -32,12 +32,33 @@ INTRO = """\
 ### Share your CharacterAI chats
 Upload the `.json` files made by the project's CharacterAI dumper userscript
 (`userscripts/characterai-dumper.user.js`, see its README). They are anonymized again here with the same scrubber
-as `hubtools data convert`: names and handles, e-mails, phone numbers, IP addresses, street addresses, profile links
-and card numbers become placeholders such as `[NAME]`.
+as `hubtools data convert`: names and handles, e-mails, phone numbers, IP addresses, street addresses, profile links,
+card numbers, IBANs, id numbers, dates of birth and coordinates become numbered placeholders such as `[NAME_1]`.
 
 **You see every conversation exactly as it would be stored and choose which to share. Nothing is kept unless you
 tick the consent box and press Share.** Your uploaded files are deleted as soon as they are read.
+
+**Automatic scrubbing is not perfect.** Please read the conversations before you share them. Mask anything
+personal it missed, such as a friend's name, a place or a detail about your life, and leave out any message
+you would rather keep to yourself. What you see in the preview is exactly what will be stored.
 """
+REVIEW_HELP = """\
+**Review before you share.** To mask text, select it in the preview (or type it in the box), then press
+*Mask*: every occurrence, in every conversation, becomes `[MASKED]`. To leave a message out, select any text
+in it (or type its number, shown next to it, e.g. `2.3`), then press *Leave out*.
+"""
+# Browser side of the review buttons: the text selected in the preview, and the number of the message it is in.
+SELECTED_TEXT_JS = """(typed) => {
+  const s = window.getSelection(), preview = document.querySelector('#contribute-preview');
+  const text = s && s.rangeCount && preview && preview.contains(s.anchorNode) ? s.toString().trim() : '';
+  return text || typed;
+}"""
+SELECTED_MESSAGE_JS = """(typed) => {
+  const s = window.getSelection();
+  let node = s && s.rangeCount ? s.getRangeAt(0).startContainer : null;
+  while (node && !(node.dataset && node.dataset.message)) node = node.parentNode;
+  return node ? node.dataset.message : typed;
+}"""
 
 
 @dataclass
@@ -90,6 +111,30 @@ def share(
         "whoever reads the discussion learns which conversations were yours): they run "
         "`hubtools data forget --receipt ID`.",
     )
+
+
+def mask(pending: Prepared | None, text: str | None) -> Outcome:
+    """The contributor masks `text` everywhere in their pending conversations."""
+    if pending is None:
+        return Outcome(None, "Nothing to review yet: upload your dump files first.")
+    try:
+        found = pending.mask(text or "")
+    except ContributionError as error:
+        return Outcome(pending, f"⚠️ {error}", review=True)
+    return Outcome(pending, f"Masked {found} occurrence(s) of “{(text or '').strip()}”.", review=True)
+
+
+def drop(pending: Prepared | None, message_id: str | None) -> Outcome:
+    """The contributor leaves one message out of their pending conversations."""
+    if pending is None:
+        return Outcome(None, "Nothing to review yet: upload your dump files first.")
+    try:
+        done = pending.drop(message_id or "")
+    except ContributionError as error:
+        return Outcome(pending, f"⚠️ {error}", review=True)
+    if not pending.conversations:
+        return Outcome(None, f"{done} Nothing is left to share, and nothing was kept.")
+    return Outcome(pending, done + ".", review=True)
 
 
 def decline() -> Outcome:
@@ -149,6 +194,12 @@ def contribute_tab(config: ContributeConfig | None = None, *, store: Contributio
         chosen = gr.CheckboxGroup(
             label="Conversations to share (untick any you want to keep private)", elem_id="contribute-chosen"
         )
+        gr.Markdown(REVIEW_HELP)
+        with gr.Row():
+            mask_text = gr.Textbox(label="Text to mask", scale=3, elem_id="contribute-mask-text")
+            mask_btn = gr.Button("Mask", scale=1, elem_id="contribute-mask")
+            drop_id = gr.Textbox(label="Message to leave out (e.g. 2.3)", scale=2, elem_id="contribute-drop-id")
+            drop_btn = gr.Button("Leave out", scale=1, elem_id="contribute-drop")
         preview = gr.HTML(label="Exactly what would be shared", max_height=600, elem_id="contribute-preview")
         consent = gr.Checkbox(False, label=CONSENT_TEXT, elem_id="contribute-consent")
         with gr.Row():
@@ -170,6 +221,22 @@ def contribute_tab(config: ContributeConfig | None = None, *, store: Contributio
         consent_value = gr.update() if keep_choices and prepared is not None else False
         return prepared, outcome.message, gr.update(visible=outcome.review), choices, body, consent_value, None
 
+    def on_edit(outcome: Outcome, ticked: list[str] | None):
+        """After a mask or a drop: the new preview; the ticks stay on the conversations that are left."""
+        prepared = outcome.pending
+        if prepared is None:
+            return render(outcome)
+        options = [(c.title, c.key) for c in prepared.conversations]
+        remaining = {c.key for c in prepared.conversations}
+        choices = gr.update(choices=options, value=[key for key in ticked or [] if key in remaining])
+        return prepared, outcome.message, gr.update(visible=True), choices, preview_html(prepared), gr.update(), None
+
+    def on_mask(state: Prepared | None, text: str | None, ticked: list[str] | None):
+        return on_edit(mask(state, text), ticked)
+
+    def on_drop(state: Prepared | None, message_id: str | None, ticked: list[str] | None):
+        return on_edit(drop(state, message_id), ticked)
+
     def on_check(uploaded: list[str] | None):
         return render(check_files(uploaded, config.limits))
 
@@ -187,3 +254,9 @@ def contribute_tab(config: ContributeConfig | None = None, *, store: Contributio
         on_share, [pending, chosen, consent], outputs, api_name="contribute_share", api_visibility="undocumented"
     )
     decline_btn.click(on_decline, None, outputs, api_name="contribute_decline", api_visibility="undocumented")
+    mask_btn.click(None, [mask_text], [mask_text], js=SELECTED_TEXT_JS).then(
+        on_mask, [pending, mask_text, chosen], outputs, api_name="contribute_mask", api_visibility="undocumented"
+    )
+    drop_btn.click(None, [drop_id], [drop_id], js=SELECTED_MESSAGE_JS).then(
+        on_drop, [pending, drop_id, chosen], outputs, api_name="contribute_drop", api_visibility="undocumented"
+    )

@@ -26,6 +26,7 @@ class Processor:
 
     row_filter: RowFilter | None
     scrubber: Scrubber | None
+    people_sources: frozenset[str] | None = None  # sources scrubbed for names in free text too (None: all)
 
 
 @dataclass
@@ -39,12 +40,12 @@ class Chunk:
     dropped: Counter = field(default_factory=Counter)
 
 
-def clean_and_scrub(row: dict, scrubber: Scrubber | None, pii: Counter) -> dict | None:
-    """The row with cleaned, scrubbed messages, or None when no exchange is left."""
+def clean_and_scrub(row: dict, scrubber: Scrubber | None, pii: Counter, *, people: bool = True) -> dict | None:
+    """The row with cleaned, scrubbed messages, or None when no exchange is left; `people`: look for third
+    parties' names in free text too."""
     messages = clean_messages(row["messages"])
-    if scrubber is not None and scrubber.may_contain("\n".join(m["content"] for m in messages)):
-        for message in messages:
-            message["content"] = scrubber.scrub(message["content"], pii)
+    if scrubber is not None and scrubber.may_contain("\n".join(m["content"] for m in messages), people=people):
+        scrubber.scrub_messages(messages, pii, people=people)  # one conversation, one placeholder numbering
     if not has_dialogue(messages):
         return None
     return {"messages": messages, "source": row["source"], "source_id": row["source_id"]}
@@ -55,7 +56,8 @@ def process_range(shared: tuple[list[dict], Processor], start: int, end: int) ->
     chunk = Chunk()
     feature_rows, keys = [], []
     for row in rows[start:end]:
-        cleaned = clean_and_scrub(row, processor.scrubber, chunk.pii)
+        people = processor.people_sources is None or row["source"] in processor.people_sources
+        cleaned = clean_and_scrub(row, processor.scrubber, chunk.pii, people=people)
         if cleaned is None:
             chunk.rejects.append(_reject(row, "clean", None, "no turns left after cleaning"))
             chunk.dropped["clean"] += 1

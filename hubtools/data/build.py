@@ -157,6 +157,7 @@ def _process_rows(recipe: DataRecipe, rows: list[dict], names: set[str], num_pro
     processor = _process.Processor(
         RowFilter(recipe.filters),
         Scrubber(names | set(recipe.scrub.names)) if recipe.scrub.enabled else None,
+        frozenset(s.name for s in recipe.sources if s.kind == "cai-dump" or recipe.scrub.free_text_names),
     )
     with _bar(progress, total=len(rows), desc="clean, scrub, filter", unit="row") as bar:
         chunks = map_ranges(

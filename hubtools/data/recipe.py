@@ -138,6 +138,10 @@ class Dedup(RecipeModel):
 class Scrub(RecipeModel):
     enabled: bool = True
     names: list[Text] = Field(default_factory=list, description="extra personal names to scrub everywhere")
+    free_text_names: bool = Field(
+        False,
+        description="also scrub third parties' names found in the free text of public sources (cai-dump: always)",
+    )
 
 
 class Selection(RecipeModel):

@@ -37,7 +37,7 @@ ZEROGPU_TORCH = "2.9.1"
 ZEROGPU_PYTHON = "3.12.12"
 # The parts of hubtools the app imports (chat, and the contribute tab's parser and scrubber); nothing else ships.
 LIBRARY_FILES = ("__init__.py", "py.typed", "errors.py", "hub/__init__.py", "hub/target.py", "recipes/__init__.py")
-LIBRARY_PACKAGES = ("serve", "community", "data", "data/sources")
+LIBRARY_PACKAGES = ("serve", "community", "data", "data/sources", "data/scrub")
 
 
 @dataclass(frozen=True)

@@ -46,11 +46,15 @@ def _dump(text: str) -> dict:
 
 
 FORMER_GAPS = [  # (text, what must come out, the gap the scrubber had)
-    ("+33 6 12 34 56 78", "[PHONE]", "phone: international number with a one-digit area group (France)"),
-    ("+81 3-1234-5678", "[PHONE]", "phone: international number with a one-digit area group (Japan)"),
-    ("1600 Pennsylvania Avenue NW, Washington, DC 20500", "[ADDRESS]", "address: a directional suffix (NW)"),
-    ("12 High St., Oxford OX1 4AU", "[ADDRESS]", "address: an abbreviated street type with a dot, a UK postcode"),
-    ("find me as nadiabenali or NadiaB", "find me as [NAME] or [NAME]", "name: first and last name glued into one"),
+    ("+33 6 12 34 56 78", "[PHONE_1]", "phone: international number with a one-digit area group (France)"),
+    ("+81 3-1234-5678", "[PHONE_1]", "phone: international number with a one-digit area group (Japan)"),
+    ("1600 Pennsylvania Avenue NW, Washington, DC 20500", "[ADDRESS_1]", "address: a directional suffix (NW)"),
+    ("12 High St., Oxford OX1 4AU", "[ADDRESS_1]", "address: an abbreviated street type with a dot, a UK postcode"),
+    (
+        "find me as nadiabenali or NadiaB",
+        "find me as [NAME_1] or [NAME_2]",
+        "name: first and last name glued into one",
+    ),
     ("update to version 2.0.1.4 today", "update to version 2.0.1.4 today", "false positive: a version became [IP]"),
 ]
 

@@ -41,7 +41,7 @@ def test_tab_previews_then_shares_only_with_consent(tab_url, store, uploads, hf_
     assert chosen["value"] == ["c1", "c2", "c3", "c4"] and consent is False
     assert [value for _label, value in chosen["choices"]] == chosen["value"]
     assert chosen["choices"][1][0] == "#2 with Mira · 4 turns · Mira.json"
-    assert preview.count('class="conversation"') == 4 and "[EMAIL]" in preview
+    assert preview.count('class="conversation"') == 4 and "[EMAIL_1]" in preview
     assert leaks(preview) == []
 
     refused = client.predict(["c1", "c3"], False, api_name="/contribute_share")
@@ -109,3 +109,67 @@ def test_tab_in_a_browser(browser, tab_url, store, uploads, hf_api):
     assert path.endswith(f"/{receipt}.jsonl")
     rows = [json.loads(line) for line in Path(hf_api.hf_hub_download(store.repo_id, path, repo_type="dataset")).open()]
     assert [row["source_id"] for row in rows] == ["file2:histories[0]", "file2:histories[2]", "file2:histories[3]"]
+
+
+def test_review_masks_everywhere_and_drops_one_message(uploads):
+    from hubtools.community.contribute import MASK, as_uploads, prepare
+    from hubtools.community.ui import drop, mask
+
+    pending = prepare(as_uploads(uploads))
+    outcome = mask(pending, "  LIGHTHOUSE ")  # any case, every conversation
+    assert "Masked 12 occurrence(s)" in outcome.message and outcome.review
+    assert all("lighthouse" not in m["content"].lower() for row in pending.rows() for m in row["messages"])
+    assert MASK in pending.rows()[0]["messages"][1]["content"]
+    assert "⚠️" in mask(pending, "lighthouse").message  # nothing left to mask: said, not silently ignored
+    assert "⚠️" in mask(pending, " x ").message
+
+    assert "left out" in drop(pending, "4.5").message
+    assert [m["content"][:6] for m in pending.rows()[3]["messages"]] == ["You ar", "Ahoy! ", "I will", "The me"]
+    assert "⚠️" in drop(pending, "4.9").message and "⚠️" in drop(pending, "nonsense").message
+    drop(pending, "3.5")
+    drop(pending, "3.4")
+    assert "was left out too" in drop(pending, "3.3").message  # no exchange left: the conversation goes
+    assert [c.key for c in pending.conversations] == ["c1", "c2", "c4"]
+
+
+def test_review_in_a_browser_stores_exactly_the_edited_preview(browser, tab_url, store, uploads, hf_api):
+    """Select text in the preview and mask it, select a message and leave it out, share: the stored rows are
+    the final preview, message for message."""
+    select = """([selector, word]) => {
+        const pre = document.querySelector(selector), text = pre.firstChild, at = text.data.indexOf(word);
+        const range = document.createRange();
+        range.setStart(text, at);
+        range.setEnd(text, at + word.length);
+        window.getSelection().removeAllRanges();
+        window.getSelection().addRange(range);
+    }"""
+    page = browser.new_page()
+    try:
+        page.goto(tab_url)
+        page.get_by_role("tab", name="Contribute").click()
+        page.locator("#contribute-files input[type=file]").set_input_files(uploads)
+        page.wait_for_selector("#contribute-preview details.conversation")
+        assert "Automatic scrubbing is not perfect" in page.content()
+        page.evaluate(select, ['#contribute-preview [data-message="2.4"] pre', "harbour server"])
+        page.locator("#contribute-mask").click()
+        page.wait_for_function("document.querySelector('#contribute-preview').innerText.includes('the [MASKED] at')")
+        page.evaluate(select, ['#contribute-preview [data-message="4.5"] pre', "5 miles"])
+        page.locator("#contribute-drop").click()
+        page.wait_for_function("!document.querySelector('#contribute-preview [data-message=\"4.5\"]')")
+        preview = [
+            [pre.text_content() for pre in conversation.locator("pre").all()]
+            for conversation in page.locator("#contribute-preview details.conversation").all()
+        ]
+        page.locator("#contribute-consent input[type=checkbox]").check()
+        page.locator("#contribute-share").click()
+        page.wait_for_function("document.querySelector('#contribute-message').innerText.includes('Your receipt id:')")
+        message = page.locator("#contribute-message").inner_text()
+    finally:
+        page.close()
+    assert "harbour server" not in str(preview) and len(preview) == 4 and len(preview[3]) == 4
+    receipt = message.split("receipt id: ")[1].split()[0]
+    store.push()
+    (path,) = [p for p in hf_api.list_repo_files(store.repo_id, repo_type="dataset") if p.startswith("data/")]
+    assert path.endswith(f"/{receipt}.jsonl")
+    rows = [json.loads(line) for line in Path(hf_api.hf_hub_download(store.repo_id, path, repo_type="dataset")).open()]
+    assert [[m["content"] for m in row["messages"]] for row in rows] == preview

@@ -44,7 +44,7 @@ def test_card_is_stable_and_carries_the_numbers():
         "| `refusal` | built-in patterns | 904 |",
         "3,120 exact duplicates",
         "1,406 near duplicates",
-        "| e-mail addresses | `[EMAIL]` | 212 |",
+        "| e-mail addresses (also spelled out) | `[EMAIL_n]` | 212 |",
         "recipe: `grafito-25k` (hash `0123456789abcdef`)",
         "built with: hubtools 0.1.0",
         'load_dataset("appvoid/grafito-25k")',

@@ -29,7 +29,7 @@ def test_convert_writes_messages_and_rejects(tmp_path, capsys):
     assert len(rows) == 2
     assert rows[0] == {
         "messages": [
-            {"role": "user", "content": "Email me at [EMAIL]"},
+            {"role": "user", "content": "Email me at [EMAIL_1]"},
             {"role": "assistant", "content": "I can't send e-mail, sorry."},
         ],
         "source": "hh-rlhf",
@@ -72,7 +72,7 @@ def test_convert_folder_of_cai_dumps_with_custom_rejects(tmp_path, capsys):
     text = out.read_text()
     for leak in ("Rosalind", "rosalind99", "Roz", "Marta", "starlight", "roz.starlight@example.net", "555-0199"):
         assert leak not in text
-    assert "[NAME]" in text and "[EMAIL]" in text and "[PHONE]" in text
+    assert "[NAME_1]" in text and "[EMAIL_1]" in text and "[PHONE_1]" in text
     assert {json.loads(line)["source_id"].split("/")[-1] for line in rejects.read_text().splitlines()} == {
         "captain-nova.json:histories[14]",
         "captain-nova.json:histories[15]",
@@ -98,7 +98,7 @@ def test_build_demo(tmp_path, capsys):
     assert counts["selected"] == 800
     assert counts["parse_rejected"] > 0 and counts["dedup"]["exact"] > 0 and counts["dedup"]["near"] > 0
     assert all(counts["filters"][name] > 0 for name in counts["filters"])
-    assert all(counts["pii"][kind] > 0 for kind in counts["pii"])
+    assert all(counts["pii"][kind] > 0 for kind in ("NAME", "EMAIL", "PHONE", "IP", "URL", "ADDRESS", "CARD"))
     stages = {json.loads(line)["stage"] for line in (out / "rejects.jsonl").read_text().splitlines()}
     assert stages == {"parse", "filter", "dedup", "select"}
     card = (out / "README.md").read_text()

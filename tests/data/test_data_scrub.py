@@ -8,9 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from hubtools.data.scrub import KINDS, PLACEHOLDERS, Scrubber, luhn_ok, name_variants, trie_pattern
+from hubtools.data.scrub import Scrubber, luhn_ok, name_variants, trie_pattern
 
 FIXTURES = Path(__file__).parent / "fixtures"
+_NUMBER = re.compile(r"\[([A-Z]+)_\d+\]")
+
+
+def scrub(scrubber: Scrubber, text: str, counts: Counter | None = None) -> str:
+    """The scrubbed text with placeholder numbers dropped (`[NAME_2]` → `[NAME]`): these tests are about kinds."""
+    return _NUMBER.sub(r"[\1]", scrubber.scrub(text, counts))
+
+
 NAMES = ["nadia_b", "Nadia", "Nadia Benali", "Rose", "Will", "Al", "[USERNAME_REDACTED]"]
 LEAKS = [
     "Nadia",
@@ -43,7 +51,7 @@ LEAKS = [
 @pytest.fixture(scope="module")
 def scrubbed():
     counts = Counter()
-    text = Scrubber(NAMES).scrub((FIXTURES / "pii_planted.txt").read_text(), counts)
+    text = scrub(Scrubber(NAMES), (FIXTURES / "pii_planted.txt").read_text(), counts)
     return text, counts
 
 
@@ -55,16 +63,15 @@ def test_every_planted_item_is_scrubbed(scrubbed):
 
 def test_counts_per_kind(scrubbed):
     text, counts = scrubbed
-    assert set(counts) == set(KINDS)
     assert counts == Counter(NAME=9, EMAIL=2, PHONE=6, IP=2, URL=4, ADDRESS=2, CARD=2)
     for kind, n in counts.items():
-        assert text.count(PLACEHOLDERS[kind]) == n
+        assert text.count(f"[{kind}]") == n
 
 
 def test_ordinary_words_stay():
     text = (FIXTURES / "pii_keep.txt").read_text()
     counts = Counter()
-    assert Scrubber(NAMES).scrub(text, counts) == text
+    assert scrub(Scrubber(NAMES), text, counts) == text
     assert counts == Counter()
 
 
@@ -81,7 +88,7 @@ def test_ordinary_words_stay():
     ],
 )
 def test_name_rule(text, expected):
-    assert Scrubber(NAMES).scrub(text) == expected
+    assert scrub(Scrubber(NAMES), text) == expected
 
 
 def test_name_variants_drop_short_names_and_placeholders():
@@ -101,7 +108,8 @@ def test_luhn():
 
 
 def test_no_names_means_no_name_scrubbing():
-    assert Scrubber().scrub("Nadia says hi") == "Nadia says hi"
+    assert scrub(Scrubber(), "nadiab says hi") == "nadiab says hi"  # a dump name: only known from metadata
+    assert scrub(Scrubber(), "Nadia says hi") == "[NAME] says hi"  # a first name in the gazetteer: free-text layer
     assert not re.search(r"\[\w+\]", Scrubber().scrub("plain text without anything personal"))
 
 
@@ -116,12 +124,12 @@ def test_no_names_means_no_name_scrubbing():
 )
 def test_international_phone_with_one_digit_area_group(text):
     counts = Counter()
-    assert Scrubber().scrub(f"call {text} tonight", counts) == "call [PHONE] tonight"
+    assert scrub(Scrubber(), f"call {text} tonight", counts) == "call [PHONE] tonight"
     assert counts == Counter(PHONE=1)
 
 
 def test_a_single_digit_after_a_plus_is_not_a_phone_without_enough_digits():
-    assert Scrubber().scrub("scored +3 1 2 in the last round") == "scored +3 1 2 in the last round"
+    assert scrub(Scrubber(), "scored +3 1 2 in the last round") == "scored +3 1 2 in the last round"
 
 
 @pytest.mark.parametrize(
@@ -132,7 +140,7 @@ def test_a_single_digit_after_a_plus_is_not_a_phone_without_enough_digits():
         ("500 Main St SE, Portland, OR 97214.", "[ADDRESS]."),
         ("1600 Pennsylvania Avenue NW, Washington, DC 20500-0003", "[ADDRESS]"),  # ZIP+4 is not a phone
         ("12 High St., Oxford OX1 4AU", "[ADDRESS]"),
-        ("10 Downing St., London SW1A 2AA, UK", "[ADDRESS], UK"),
+        ("10 Downing St., London SW1A 2AA, UK", "[ADDRESS]"),  # the country too
         ("221B Baker Street, London NW1 6XE", "[ADDRESS]"),
         ("I live at 12 High St. It is quiet.", "I live at [ADDRESS]. It is quiet."),  # the full stop stays
         ("Send it to 221B Baker Street.", "Send it to [ADDRESS]."),
@@ -140,7 +148,7 @@ def test_a_single_digit_after_a_plus_is_not_a_phone_without_enough_digits():
 )
 def test_address_direction_dotted_street_type_and_uk_postcode(text, expected):
     counts = Counter()
-    assert Scrubber().scrub(text, counts) == expected
+    assert scrub(Scrubber(), text, counts) == expected
     assert counts == Counter(ADDRESS=1)
 
 
@@ -159,7 +167,7 @@ def test_address_direction_dotted_street_type_and_uk_postcode(text, expected):
     ],
 )
 def test_glued_names(names, text, expected):
-    assert Scrubber(names).scrub(text) == expected
+    assert scrub(Scrubber(names), text) == expected
 
 
 @pytest.mark.parametrize(
@@ -174,14 +182,14 @@ def test_glued_names(names, text, expected):
 )
 def test_version_numbers_are_not_ips(text):
     counts = Counter()
-    assert Scrubber().scrub(text, counts) == text
+    assert scrub(Scrubber(), text, counts) == text
     assert counts == Counter()
 
 
 def test_ips_stay_scrubbed_next_to_version_words():
     text = "version 2.0.1.4 runs on 10.0.0.1; the IPv4 192.168.1.23 and dev 10.1.2.3"
     counts = Counter()
-    assert Scrubber().scrub(text, counts) == "version 2.0.1.4 runs on [IP]; the IPv4 [IP] and dev [IP]"
+    assert scrub(Scrubber(), text, counts) == "version 2.0.1.4 runs on [IP]; the IPv4 [IP] and dev [IP]"
     assert counts == Counter(IP=3)
 
 
@@ -196,9 +204,9 @@ def test_many_names_are_all_found():
     names = [f"Person{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}{chr(97 + i // 676)}" for i in range(2000)]
     scrubber = Scrubber(names)
     text = " and ".join(names[::97])
-    assert scrubber.scrub(text) == " and ".join(["[NAME]"] * len(names[::97]))
+    assert scrub(scrubber, text) == " and ".join(["[NAME]"] * len(names[::97]))
 
 
 def test_a_very_long_name_builds_and_matches():
     long_name = "Zq" * 1500  # a pasted blob in a display-name field: no recursion per character
-    assert Scrubber([long_name, long_name[:1000]]).scrub(f"from {long_name} today") == "from [NAME] today"
+    assert scrub(Scrubber([long_name, long_name[:1000]]), f"from {long_name} today") == "from [NAME] today"
