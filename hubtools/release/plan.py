@@ -55,8 +55,11 @@ def plan_release(recipe: str | Path | ReleaseRecipe, version: str) -> list[PlanS
             "cached" if trained else "to do",
         ),
         PlanStep("eval", parts.model_repo, "perplexity on the test split and the probe table", "to do"),
-        PlanStep("card", parts.model_repo, "render README.md (model card)", "to do"),
     ]
+    if recipe.web:
+        what = "ONNX fp32 + q8 copy in onnx/, checked against transformers"
+        steps.append(PlanStep("web", parts.model_repo, what, "to do"))
+    steps.append(PlanStep("card", parts.model_repo, "render README.md (model card)", "to do"))
     if recipe.serving:
         steps.append(PlanStep("serving", parts.model_repo, "int8 CTranslate2 copy in ct2-int8/", "to do"))
     steps.append(PlanStep("model", parts.model_repo, "upload the model folder (unchanged files skipped)", "to do"))

@@ -39,6 +39,7 @@ class ReleaseRecipe(BaseModel):
     repos: ReleaseRepos
     eval: EvalConfig = Field(default_factory=EvalConfig)
     serving: bool = Field(True, description="also publish an int8 CTranslate2 copy for fast CPU chat")
+    web: bool = Field(True, description="also publish onnx/ (fp32 + q8) for the in-browser chat (transformers.js)")
     _source_dir: Path | None = PrivateAttr(None)
 
     @property

@@ -27,7 +27,7 @@ from hubtools.release.recipe import ReleaseRecipe, load_release_recipe
 
 # (stage, event, detail): event is "start", "done" or "skip". Raising from it aborts the release.
 StageCallback = Callable[[str, str, str], None]
-STAGES = ("dataset", "train", "eval", "card", "serving", "model", "space", "verify", "tag")
+STAGES = ("dataset", "train", "eval", "web", "card", "serving", "model", "space", "verify", "tag")
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,8 @@ def release(
             lambda: stages.evaluate(recipe, model_dir, parts.model_repo, dataset, previous, eval_key),
             parts.model_repo,
         )
+    if recipe.web:
+        run("web", lambda: stages.web_copy(model_dir, recipe.eval), "ONNX fp32 + q8 for the browser")
     run("card", lambda: stages.write_card(api, model_dir, parts.model_repo, version, previous), "README.md")
     if recipe.serving:
         run("serving", lambda: stages.serving_copy(model_dir), "int8 CTranslate2 copy")

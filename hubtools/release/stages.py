@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from hubtools.data.push import PushedDataset
     from hubtools.data.recipe import DataRecipe
+    from hubtools.evaluation.config import EvalConfig
     from hubtools.evaluation.report import EvalReport
     from hubtools.train.recipe import TrainRecipe
 
@@ -198,6 +199,25 @@ def serving_copy(model_dir: Path) -> str:
     if not (target / "model.bin").is_file():
         convert_for_serving(model_dir, target)
     return str(target.relative_to(model_dir))
+
+
+def web_copy(model_dir: Path, config: EvalConfig) -> str:
+    """The in-browser copy (`onnx/`), checked, and the chat template where transformers.js reads it.
+
+    Runs before the card, which shows the q8 agreement rate; kept when an interrupted release resumes.
+    """
+    from hubtools.cards.model_card import WEB_REPORT_FILE
+    from hubtools.serve.onnx_export import export_for_web
+    from hubtools.train.chat_template import template_into_config
+
+    template_into_config(model_dir)
+    report = model_dir / WEB_REPORT_FILE
+    if report.is_file():
+        agreement = json.loads(report.read_text(encoding="utf-8"))["check"]["q8_agreement"]
+    else:
+        prompts, tokens = config.all_probes, config.max_new_tokens
+        agreement = export_for_web(model_dir, prompts=prompts, max_new_tokens=tokens).check.q8_agreement
+    return f"onnx/ written, q8 agreement {agreement:.1%}"
 
 
 def upload_model(api: HfApi, model_dir: Path, model_repo: str, version: str) -> str:

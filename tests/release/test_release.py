@@ -69,6 +69,15 @@ def test_release_tags_every_repo_and_pins_the_dataset(first_release, hf_api):
     assert manifest.dataset.commit in card
     files = set(hf_api.list_repo_files(MODEL, revision="v0.1.0"))
     assert {"config.json", "eval_results.json", "loss_curve.png", "ct2-int8/model.bin", "release.json"} <= files
+    assert {"onnx/model.onnx", "onnx/model_quantized.onnx", "onnx/hubtools_web.json"} <= files
+    assert "**q8 agreement: " in card
+    tokenizer_config = json.loads(
+        Path(hf_api.hf_hub_download(MODEL, "tokenizer_config.json", revision="v0.1.0")).read_text()
+    )
+    assert (
+        tokenizer_config["chat_template"]
+        == Path(hf_api.hf_hub_download(MODEL, "chat_template.jinja", revision="v0.1.0")).read_text()
+    )
     assert "checkpoints" in {ref.name for ref in hf_api.list_repo_refs(MODEL).branches}
 
 
