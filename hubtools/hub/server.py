@@ -25,6 +25,7 @@ from typing import Any
 
 from hubtools import __version__
 from hubtools.hub import _api_commit, _api_files, _api_repos
+from hubtools.hub._cors import cors_headers, preflight
 from hubtools.hub._errors import HubError, repo_not_found, unauthorized
 from hubtools.hub._git import Identity
 from hubtools.hub._http import Request, Response, error_response, json_response, unquote
@@ -222,7 +223,8 @@ class _Handler(BaseHTTPRequestHandler):
         hub = self.server.hub
         request = Request(self.command, self.path, self.headers, self.rfile, default_base=hub.url)
         started = time.monotonic()
-        response = hub.handle(request)
+        response = preflight(self.command, self.headers) or hub.handle(request)
+        response.headers.update(cors_headers(self.headers))
         if not request.finish():
             self.close_connection = True
         self._send(response, with_body=self.command != "HEAD")
