@@ -56,9 +56,11 @@ class OnnxDecoder:
         logits, *present = self.session.run(None, feed)
         return logits[0], present
 
-    def greedy(self, prompt: Sequence[int], max_new_tokens: int, eos: int | None) -> list[int]:
-        """Greedy new tokens, reusing the KV cache at each step; stops after `eos`."""
-        logits, past = self.forward(prompt)
+    def greedy(
+        self, prompt: Sequence[int], max_new_tokens: int, eos: int | None, past: list[np.ndarray] | None = None
+    ) -> list[int]:
+        """Greedy new tokens after `past`, reusing the KV cache at each step; stops after `eos`."""
+        logits, past = self.forward(prompt, past)
         tokens: list[int] = []
         while len(tokens) < max_new_tokens:
             token = int(logits[-1].argmax())
