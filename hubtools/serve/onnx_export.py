@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hubtools.cards.model_card import WEB_REPORT_FILE
 from hubtools.errors import HubtoolsError
 
 if TYPE_CHECKING:
@@ -25,10 +26,9 @@ if TYPE_CHECKING:
 
     from hubtools.serve.onnx_check import WebCheck
 
-WEB_DIR = "onnx"
+WEB_DIR, REPORT_FILE = WEB_REPORT_FILE.split("/")
 FP32_FILE = "model.onnx"
 Q8_FILE = "model_quantized.onnx"
-REPORT_FILE = "hubtools_web.json"
 SUPPORTED_TYPES = ("gpt2", "opt")
 OPSET = 17
 # A single .onnx file is a protobuf, capped at 2 GiB; bigger models would need external data files.
@@ -189,17 +189,6 @@ def export_for_web(
             raise
         raise HubtoolsError(f"could not export {model_dir} for the web: {type(error).__name__}: {error}") from error
     return WebExport(out_dir=out_dir, check=check, sizes=sizes)
-
-
-def read_web_report(model_dir: Path) -> dict[str, Any] | None:
-    """The `onnx/hubtools_web.json` of a model folder, if it has a web export (the model card shows it)."""
-    path = Path(model_dir) / WEB_DIR / REPORT_FILE
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
-        raise HubtoolsError(f"{path}: not valid JSON ({error.msg}, line {error.lineno})") from error
 
 
 def _versions() -> dict[str, str]:
