@@ -52,7 +52,7 @@ function restart() {
   const greeting = card().greeting.trim();
   if (greeting) bubble("assistant", greeting.replaceAll("{{char}}", card().name || "Assistant").replaceAll("{{user}}", card().user_name || "User"));
   $("title").textContent = card().name || "Chat";
-  page.worker?.postMessage({ type: "reset" });
+  if (page.ready) page.worker.postMessage({ type: "prefill", card: card() });
   $("retry").disabled = true;
 }
 
@@ -88,7 +88,10 @@ function onWorker({ data }) {
     $("loading").hidden = true;
     const engine = data.device === "webgpu" ? "WebGPU" : `WebAssembly, ${data.threads} thread${data.threads === 1 ? "" : "s"}`;
     $("model-status").textContent = `${page.config.model_repo} · ${page.revisionLabel} · ${data.dtype} on ${engine} · loaded in ${(data.load_ms / 1000).toFixed(1)} s`;
+    page.worker.postMessage({ type: "prefill", card: card() });
     setBusy(false);
+  } else if (data.type === "prefilled") {
+    page.prefilled = data.tokens;
   } else if (data.type === "token") {
     streaming.body.textContent = data.text;
     $("chat").scrollTop = $("chat").scrollHeight;
@@ -131,7 +134,10 @@ function load(revision, label) {
       hub_endpoint: page.config.hub_endpoint,
       dtype: $("dtype").value,
       device: $("device").value,
-      threads: Math.max(1, Math.min(navigator.hardwareConcurrency || 2, 8)),
+      threads:
+        $("threads").value === "auto"
+          ? Math.max(1, Math.min(navigator.hardwareConcurrency || 2, 8))
+          : Number($("threads").value),
     },
   });
   restart();
@@ -212,7 +218,7 @@ async function main() {
   });
   $("restart").addEventListener("click", restart);
   $("release").addEventListener("change", (event) => load(event.target.value, event.target.selectedOptions[0].textContent));
-  for (const id of ["dtype", "device"]) $(id).addEventListener("change", () => load(page.revision, page.revisionLabel));
+  for (const id of ["dtype", "device", "threads"]) $(id).addEventListener("change", () => load(page.revision, page.revisionLabel));
   await listReleases();
   load(config.revision, $("release").selectedOptions[0].textContent);
 }

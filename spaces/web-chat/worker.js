@@ -10,13 +10,15 @@ import {
   Tensor,
   env,
 } from "./vendor/transformers.min.js";
-import { ChatError, FOLDS, commonPrefix, cutAtStop, explainError, fitPrompt, stopStrings } from "./chat.js";
+import { ChatError, FOLDS, buildMessages, commonPrefix, cutAtStop, explainError, fitPrompt, stopStrings } from "./chat.js";
 
 const vendor = (name) => new URL(`./vendor/${name}`, import.meta.url).href;
 // A tiny module using one SIMD instruction: onnxruntime-web needs WebAssembly SIMD.
 const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
 
-let state = null; // {tokenizer, model, fold, stops, context, cache, cachedIds, where}
+// {tokenizer, model, fold, stops, context, cache, cachedIds, segments, where}: `segments` are the
+// [start, end) pieces of cachedIds each forward pass computed (the benchmark and tests replay them).
+let state = null;
 let stopRequested = false;
 
 const post = (message) => self.postMessage(message);
@@ -86,7 +88,7 @@ async function load({ model_repo, revision, hub_endpoint, dtype, device, threads
   const context = config.n_positions || config.max_position_embeddings || 1024;
   const specials = tokenizer.all_special_tokens || [];
   const render = (messages) => tokenizer.apply_chat_template(messages, { tokenize: false, add_generation_prompt: false });
-  state = { tokenizer, model, fold: 0, stops: stopStrings(render, specials), context, cache: null, cachedIds: [], where };
+  state = { tokenizer, model, fold: 0, stops: stopStrings(render, specials), context, cache: null, cachedIds: [], segments: [], where };
   const bytes = Object.values(files).reduce((s, f) => s + f.total, 0);
   post({ type: "ready", device: chosen, dtype: precision, threads: env.backends.onnx.wasm.numThreads, load_ms: performance.now() - started, bytes, context });
 }
@@ -106,6 +108,17 @@ function encode(messages) {
   throw new ChatError(`The model's chat template cannot render this conversation: ${errors.at(-1)?.message}`);
 }
 
+function clearCache() {
+  if (!state) return;
+  state.cache = null;
+  state.cachedIds = [];
+  state.segments = [];
+}
+
+function keptSegments(keep) {
+  return state.segments.filter(([start]) => start < keep).map(([start, end]) => [start, Math.min(end, keep)]);
+}
+
 function cropCache(cache, keep) {
   const entries = {};
   for (const [name, tensor] of Object.entries(cache)) entries[name] = tensor.slice(null, null, [0, keep], null);
@@ -121,6 +134,7 @@ async function generate({ card, history, message, settings }) {
   let past = null;
   const keep = Math.min(commonPrefix(state.cachedIds, ids), ids.length - 1);
   if (state.cache && keep > 0) past = keep === state.cachedIds.length ? state.cache : cropCache(state.cache, keep);
+  const segments = past ? keptSegments(keep) : [];
   const generated = [];
   let text = "";
   let firstAt = null;
@@ -165,19 +179,21 @@ async function generate({ card, history, message, settings }) {
       return_dict_in_generate: true,
     });
   } catch (error) {
-    state.cache = null;
-    state.cachedIds = [];
+    clearCache();
     throw new ChatError(explainError(error, state.where));
   }
   const finished = performance.now();
   state.cache = result.past_key_values;
   state.cachedIds = [...ids, ...generated].slice(0, state.cache.get_seq_length());
+  const fed = past ? keep : 0;
+  state.segments = [...segments, [fed, ids.length], ...generated.slice(0, -1).map((_, i) => [ids.length + i, ids.length + i + 1])];
   post({
     type: "done",
     text: text.trim(),
     prompt: ids,
     tokens: generated,
-    reused: past ? keep : 0,
+    reused: fed,
+    segments,
     dropped,
     stopped: stopRequested,
     ttft_ms: (firstAt ?? finished) - started,
@@ -185,26 +201,57 @@ async function generate({ card, history, message, settings }) {
   });
 }
 
-self.onmessage = async ({ data }) => {
-  if (data.type === "stop") {
-    stopRequested = true;
-    return;
+/**
+ * Read the card (system turn and greeting) into the KV cache before the first message, so the first
+ * reply's wait does not include a long persona, and neither does any later one.
+ */
+async function prefill(card) {
+  clearCache();
+  if (!state) return;
+  const messages = buildMessages(card, [], "").slice(0, -1);
+  let ids;
+  try {
+    const text = state.tokenizer.apply_chat_template(FOLDS[state.fold](messages), { tokenize: false, add_generation_prompt: false });
+    ids = state.tokenizer.encode(text, { add_special_tokens: false });
+  } catch {
+    return; // a template that refuses this shape: the first message reads the card instead
   }
-  if (data.type === "reset") {
-    if (state) {
-      state.cache = null;
-      state.cachedIds = [];
-    }
-    return;
-  }
+  if (ids.length < 2) return;
+  const input_ids = new Tensor("int64", BigInt64Array.from(ids, BigInt), [1, ids.length]);
+  const attention_mask = new Tensor("int64", new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
+  const result = await state.model.generate({ input_ids, attention_mask, max_new_tokens: 1, do_sample: false, return_dict_in_generate: true });
+  state.cache = result.past_key_values;
+  state.cachedIds = ids;
+  state.segments = [[0, ids.length]];
+  post({ type: "prefilled", tokens: ids.length });
+}
+
+async function handle(data) {
   try {
     if (data.type === "load") {
+      const old = state;
       state = null;
+      await old?.model.dispose(); // frees the previous release's sessions (WebAssembly memory is not collected)
       await load(data.config);
+    } else if (data.type === "prefill") {
+      await prefill(data.card);
+    } else if (data.type === "reset") {
+      clearCache();
     } else if (data.type === "generate") {
       await generate(data);
     }
   } catch (error) {
     post({ type: "error", during: data.type, message: error instanceof ChatError ? error.message : explainError(error, state?.where || "the Hub") });
   }
+}
+
+// One request at a time, in order (a message sent while the card is being read waits for it); stop is
+// handled at once, between two generation steps.
+let queue = Promise.resolve();
+self.onmessage = ({ data }) => {
+  if (data.type === "stop") {
+    stopRequested = true;
+    return;
+  }
+  queue = queue.then(() => handle(data));
 };

@@ -109,3 +109,27 @@ def test_unsupported_architecture_is_a_clear_error(tmp_path):
 def test_not_a_model_folder(tmp_path):
     with pytest.raises(HubtoolsError, match="no config.json"):
         export_for_web(tmp_path)
+
+
+def test_transformers_js_generates_what_onnxruntime_does(exported, web_node_modules):
+    """transformers.js itself (in node) loads the export and its greedy decode equals the Python one:
+    input names, empty-past shapes from the session metadata, position ids and config mapping all line up."""
+    import subprocess
+
+    from transformers import AutoTokenizer
+
+    from hubtools.serve.onnx_check import probe_token_ids
+
+    model_dir, result = exported
+    prompts = probe_token_ids(AutoTokenizer.from_pretrained(model_dir), ["hello there", "what is 2+2"])
+    for dtype, name in (("fp32", FP32_FILE), ("q8", Q8_FILE)):
+        run = subprocess.run(
+            ["node", str(Path(__file__).with_name("generate_node.mjs"))],
+            input=json.dumps({"model_dir": str(model_dir), "dtype": dtype, "prompts": prompts, "max_new_tokens": 8}),
+            capture_output=True,
+            text=True,
+            env={"WEB_NODE_MODULES": str(web_node_modules), "PATH": "/usr/bin:/bin"},
+        )
+        assert run.returncode == 0, run.stderr[-2000:]
+        decoder = OnnxDecoder(result.out_dir / name)
+        assert json.loads(run.stdout) == [decoder.greedy(ids, 8, eos=50256) for ids in prompts], dtype

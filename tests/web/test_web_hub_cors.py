@@ -48,3 +48,23 @@ def test_preflight_allows_range_and_reads(hub):
     assert reply.headers["Access-Control-Allow-Origin"] == ORIGIN
     assert "GET" in reply.headers["Access-Control-Allow-Methods"]
     assert reply.headers["Access-Control-Allow-Headers"] == "range"
+
+
+def test_static_space_server_sends_isolation_headers_and_only_its_files(tmp_path):
+    from hubtools.serve.static_server import running_static_space
+
+    (tmp_path / "secret.txt").write_text("not served")
+    wasm = tmp_path / "x.wasm"
+    wasm.write_bytes(b"\0asm")
+    files = {"index.html": b"<html></html>", "vendor/x.wasm": wasm}
+    with running_static_space(files) as url:
+        page = request(url, "GET", "/", {})
+        assert page.status == 200 and page.body == b"<html></html>"
+        assert page.headers["Content-Type"].startswith("text/html")
+        assert page.headers["cross-origin-embedder-policy"] == "require-corp"
+        assert page.headers["cross-origin-opener-policy"] == "same-origin"
+        assert page.headers["cross-origin-resource-policy"] == "cross-origin"
+        binary = request(url, "GET", "/vendor/x.wasm", {})
+        assert binary.headers["Content-Type"] == "application/wasm" and binary.body == b"\0asm"
+        for path in ("/secret.txt", "/../secret.txt", "/vendor/%2e%2e/secret.txt", "/nothing"):
+            assert request(url, "GET", path, {}).status == 404

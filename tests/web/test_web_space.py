@@ -130,28 +130,21 @@ def page_url(deployed, hub, hub_token):
         yield url
 
 
-def python_greedy(model_dir: Path, prompt: list[int], count: int) -> list[int]:
-    from hubtools.serve.onnx_check import OnnxDecoder
+def python_greedy(model_dir: Path, turn: dict) -> list[int]:
+    """The Python greedy decode of the same q8 file, the cache built in the same pieces as the browser built it.
 
-    return OnnxDecoder(model_dir / "onnx" / "model_quantized.onnx").greedy(prompt, count, eos=50256)
-
-
-def python_greedy_after(model_dir: Path, first: dict, second: dict) -> list[int]:
-    """The second turn decoded after the first turn's cache, fed in the same pieces as the browser fed it.
-
-    With int8 activations quantized per call (dynamic quantization), how a sequence is split into calls
-    changes the numbers, so the reference replays the browser's calls: the first prompt at once, each reply
-    token alone, then the cache cut to what the second prompt shares with it.
+    With int8 activations quantized per call (dynamic quantization), how a sequence is split into calls changes
+    the numbers, so the reference replays the browser's calls (`segments`: the card read ahead, the earlier
+    prompts, each reply token alone), then decodes after the reused part.
     """
     from hubtools.serve.onnx_check import OnnxDecoder
 
     decoder = OnnxDecoder(model_dir / "onnx" / "model_quantized.onnx")
-    _, past = decoder.forward(first["prompt"])
-    for token in first["tokens"][:-1]:
-        _, past = decoder.forward([token], past)
-    keep = second["reused"]
-    past = [tensor[:, :, :keep] for tensor in past]
-    return decoder.greedy(second["prompt"][keep:], len(second["tokens"]), eos=50256, past=past)
+    prompt, keep, past = turn["prompt"], turn["reused"], None
+    for start, end in turn["segments"]:
+        _, past = decoder.forward(prompt[start:end], past)
+    assert (past[0].shape[2] if past else 0) == keep
+    return decoder.greedy(prompt[keep:], len(turn["tokens"]), eos=50256, past=past)
 
 
 def python_prompt(model_dir: Path, history: list[dict], message: str) -> list[int]:
@@ -196,7 +189,8 @@ def test_browser_chat_streams_the_python_greedy_decode(browser, page_url, web_re
         replies = page.evaluate("window.__replies")
         assert page.locator("#error").is_hidden()
         assert first["prompt"] == python_prompt(dirs["v0.2.0"], [], "Hello there! Tell me about yourself.")
-        assert first["tokens"] == python_greedy(dirs["v0.2.0"], first["prompt"], len(first["tokens"]))
+        assert first["reused"] > 0  # the card was read into the cache before the first message
+        assert first["tokens"] == python_greedy(dirs["v0.2.0"], first)
         assert len(first["tokens"]) > 1 and len(replies) >= 2, f"the reply did not stream: {replies}"
         assert "tokens/s" in page.locator("#stats").inner_text()
 
@@ -210,7 +204,7 @@ def test_browser_chat_streams_the_python_greedy_decode(browser, page_url, web_re
             ],
             "And what do you do all day?",
         )
-        assert second["tokens"] == python_greedy_after(dirs["v0.2.0"], first, second)
+        assert second["tokens"] == python_greedy(dirs["v0.2.0"], second)
         page.screenshot(path=str(ARTIFACTS / "web-chat.png"), full_page=True)
     finally:
         page.close()
