@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $@
 
-demo: $(STAMP)
+demo: $(STAMP) web
 	HUBTOOLS_HOME=$(DEMO_HOME) $(BIN)/hubtools release demo --version v0.1.0 --hub local $(if $(DEMO_SERVE),--serve)
 
 test: $(STAMP) browser web

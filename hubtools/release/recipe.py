@@ -17,9 +17,14 @@ class ReleaseRepos(BaseModel):
 
     dataset: str = Field(description=f"dataset repo: {_REPO_ID_HELP}")
     model: str = Field(description=f"model repo: {_REPO_ID_HELP}")
-    space: str | None = Field(None, description=f"Space repo: {_REPO_ID_HELP}; no Space when left out")
+    space: str | None = Field(None, description=f"Gradio chat Space repo: {_REPO_ID_HELP}; none when left out")
+    web_space: str | None = Field(
+        None,
+        description=f"static chat Space repo, the model running in the visitor's browser (free on huggingface.co): "
+        f"{_REPO_ID_HELP}; none when left out",
+    )
 
-    @field_validator("dataset", "model", "space")
+    @field_validator("dataset", "model", "space", "web_space")
     @classmethod
     def _repo_id_shape(cls, value: str | None) -> str | None:
         if value is not None and (value.count("/") > 1 or not all(value.split("/"))):

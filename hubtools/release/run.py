@@ -27,7 +27,7 @@ from hubtools.release.recipe import ReleaseRecipe, load_release_recipe
 
 # (stage, event, detail): event is "start", "done" or "skip". Raising from it aborts the release.
 StageCallback = Callable[[str, str, str], None]
-STAGES = ("dataset", "train", "eval", "web", "card", "serving", "model", "space", "verify", "tag")
+STAGES = ("dataset", "train", "eval", "web", "card", "serving", "model", "space", "web-space", "verify", "tag")
 
 
 @dataclass(frozen=True)
@@ -100,13 +100,21 @@ def release(
     space = None
     if parts.space_repo:
         space = run("space", lambda: stages.deploy(parts.space_repo, parts.model_repo, model_commit), parts.space_repo)
-    run("verify", lambda: stages.verify(api, model_dir, parts.model_repo, model_commit, dataset, space), "")
+    web_space = None
+    if parts.web_space_repo:
+        web_space = run(
+            "web-space",
+            lambda: stages.deploy_web(parts.web_space_repo, parts.model_repo, model_commit),
+            parts.web_space_repo,
+        )
+    run("verify", lambda: stages.verify(api, model_dir, parts.model_repo, model_commit, dataset, space, web_space), "")
 
     manifest = Manifest(
         version=version,
         dataset=RepoRef(dataset.repo_id, dataset.commit, version),
         model=RepoRef(parts.model_repo, model_commit, version),
         space=RepoRef(space.repo_id, space.commit) if space else None,
+        web_space=RepoRef(web_space.repo_id, web_space.commit) if web_space else None,
         recipe_hash=digest,
         hubtools_version=__version__,
     )

@@ -36,6 +36,7 @@ class Parts:
     dataset_repo: str
     model_repo: str
     space_repo: str | None
+    web_space_repo: str | None = None
 
 
 def check_version(version: str) -> None:
@@ -57,6 +58,7 @@ def load_parts(recipe: ReleaseRecipe, api: HfApi) -> Parts:
         dataset_repo=qualify(recipe.repos.dataset, user),
         model_repo=qualify(recipe.repos.model, user),
         space_repo=qualify(recipe.repos.space, user) if recipe.repos.space else None,
+        web_space_repo=qualify(recipe.repos.web_space, user) if recipe.repos.web_space else None,
     )
 
 
@@ -88,7 +90,11 @@ def released_manifest(api: HfApi, model_repo: str, version: str) -> Manifest | N
 
 def check_tags_free(api: HfApi, parts: Parts, version: str) -> None:
     """A tag left by hand (or another tool) on the model or Space repo would make the release ambiguous."""
-    for repo_id, repo_type in ((parts.model_repo, "model"), (parts.space_repo, "space")):
+    for repo_id, repo_type in (
+        (parts.model_repo, "model"),
+        (parts.space_repo, "space"),
+        (parts.web_space_repo, "space"),
+    ):
         if repo_id and api.repo_exists(repo_id, repo_type=repo_type):
             tags = {ref.name for ref in api.list_repo_refs(repo_id, repo_type=repo_type).tags}
             if version in tags:
@@ -238,7 +244,13 @@ def deploy(space_repo: str, model_repo: str, model_commit: str):
     return deploy_space(space_repo, model_repo, revision=model_commit)
 
 
-def verify(api: HfApi, model_dir: Path, model_repo: str, commit: str, dataset: PushedDataset, space) -> str:
+def deploy_web(space_repo: str, model_repo: str, model_commit: str):
+    from hubtools.serve.static_space import deploy_static_space
+
+    return deploy_static_space(space_repo, model_repo, revision=model_commit)
+
+
+def verify(api: HfApi, model_dir: Path, model_repo: str, commit: str, dataset: PushedDataset, *spaces) -> str:
     """Read back what was published at the exact commits and compare hashes with the local files."""
     from hubtools.serve.deploy import git_blob_id
 
@@ -262,8 +274,8 @@ def verify(api: HfApi, model_dir: Path, model_repo: str, commit: str, dataset: P
             expected, actual = git_blob_id(path.read_bytes()), entry.blob_id
         if expected != actual:
             raise HubtoolsError(f"verify: {name} on {model_repo}@{commit[:12]} differs from the local file")
-    for repo_id, repo_type, sha in ((dataset.repo_id, "dataset", dataset.commit),) + (
-        ((space.repo_id, "space", space.commit),) if space else ()
+    for repo_id, repo_type, sha in ((dataset.repo_id, "dataset", dataset.commit),) + tuple(
+        (space.repo_id, "space", space.commit) for space in spaces if space
     ):
         if not api.revision_exists(repo_id, sha, repo_type=repo_type):
             raise HubtoolsError(f"verify: commit {sha[:12]} is missing from {repo_type} repo {repo_id}")
@@ -292,8 +304,9 @@ def commit_manifest_and_tag(api: HfApi, manifest: Manifest) -> str:
         commit_message=f"Release {manifest.version}: manifest",
     )
     targets = [(manifest.dataset.repo_id, "dataset", manifest.dataset.commit)]
-    if manifest.space is not None:
-        targets.append((manifest.space.repo_id, "space", manifest.space.commit))
+    for space in (manifest.space, manifest.web_space):
+        if space is not None:
+            targets.append((space.repo_id, "space", space.commit))
     targets.append((manifest.model.repo_id, "model", info.oid))
     for repo_id, repo_type, commit in targets:
         _tag(api, repo_id, repo_type, commit, manifest.version)

@@ -14,7 +14,8 @@ pytestmark = pytest.mark.slow
 
 RECIPE = Path(__file__).parent / "fixtures" / "tiny-release.toml"
 DATASET, MODEL, SPACE = "local/release-test-chats", "local/release-test-model", "local/release-test-chat"
-REPOS = ((DATASET, "dataset"), (MODEL, "model"), (SPACE, "space"))
+WEB_SPACE = "local/release-test-chat-web"
+REPOS = ((DATASET, "dataset"), (MODEL, "model"), (SPACE, "space"), (WEB_SPACE, "space"))
 
 
 def _history(api) -> dict:
@@ -63,7 +64,13 @@ def test_release_tags_every_repo_and_pins_the_dataset(first_release, hf_api):
     released = json.loads(Path(hf_api.hf_hub_download(MODEL, "release.json", revision="v0.1.0")).read_text())
     assert released["model"] == {"repo_id": MODEL, "commit": manifest.model.commit, "tag": "v0.1.0"}
     assert released["dataset"]["commit"] == manifest.dataset.commit
-    assert set(released) == {"version", "dataset", "model", "space", "recipe_hash", "hubtools_version"}
+    assert set(released) == {"version", "dataset", "model", "space", "web_space", "recipe_hash", "hubtools_version"}
+    assert released["web_space"] == {"repo_id": WEB_SPACE, "commit": manifest.web_space.commit}
+    assert _tags(hf_api, WEB_SPACE, "space")["v0.1.0"] == manifest.web_space.commit
+    web_config = json.loads(
+        Path(hf_api.hf_hub_download(WEB_SPACE, "space-config.json", repo_type="space")).read_text()
+    )
+    assert (web_config["model_repo"], web_config["revision"]) == (MODEL, manifest.model.commit)
 
     card = Path(hf_api.hf_hub_download(MODEL, "README.md", revision="v0.1.0")).read_text()
     assert manifest.dataset.commit in card
