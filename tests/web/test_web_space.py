@@ -229,3 +229,28 @@ def test_release_picker_switches_and_missing_files_are_explained(browser, page_u
         assert page.locator("#message").is_disabled()
     finally:
         page.close()
+
+
+def test_unreachable_hub_is_explained(browser, deployed, hub, hub_token):
+    import socket
+
+    from huggingface_hub import HfApi
+
+    from hubtools.serve.static_server import running_static_space
+
+    folder = Path(HfApi(endpoint=hub.url, token=hub_token).snapshot_download(deployed[0], repo_type="space"))
+    files = {p.relative_to(folder).as_posix(): p for p in folder.rglob("*") if p.is_file() and ".cache" not in p.parts}
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    config = json.loads(files["space-config.json"].read_text())
+    files["space-config.json"] = json.dumps({**config, "hub_endpoint": dead}).encode()
+    with running_static_space(files) as url:
+        page = browser.new_page()
+        try:
+            page.goto(url)
+            page.locator("#error").wait_for(state="visible", timeout=60_000)
+            assert page.locator("#error").inner_text().startswith(f"Cannot reach the Hub at {dead}")
+            assert "could not be read" in page.locator("#release").inner_text()
+        finally:
+            page.close()
