@@ -213,10 +213,13 @@ def web_copy(model_dir: Path, config: EvalConfig) -> str:
     Runs before the card, which shows the q8 agreement rate; kept when an interrupted release resumes.
     """
     from hubtools.cards.model_card import WEB_REPORT_FILE
-    from hubtools.serve.onnx_export import export_for_web
+    from hubtools.serve.onnx_export import SUPPORTED_TYPES, export_for_web
     from hubtools.train.chat_template import template_into_config
 
     template_into_config(model_dir)
+    model_type = json.loads((model_dir / "config.json").read_text(encoding="utf-8")).get("model_type")
+    if model_type not in SUPPORTED_TYPES:  # the release goes on; a static Space for it is refused at deploy
+        return f"skipped: transformers.js export covers {', '.join(SUPPORTED_TYPES)}, not {model_type!r}"
     report = model_dir / WEB_REPORT_FILE
     if report.is_file():
         agreement = json.loads(report.read_text(encoding="utf-8"))["check"]["q8_agreement"]

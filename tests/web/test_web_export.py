@@ -133,3 +133,15 @@ def test_transformers_js_generates_what_onnxruntime_does(exported, web_node_modu
         assert run.returncode == 0, run.stderr[-2000:]
         decoder = OnnxDecoder(result.out_dir / name)
         assert json.loads(run.stdout) == [decoder.greedy(ids, 8, eos=50256) for ids in prompts], dtype
+
+
+def test_release_stage_skips_architectures_transformers_js_export_does_not_cover(tmp_path):
+    from transformers import GPTNeoXConfig, GPTNeoXForCausalLM
+
+    from hubtools.evaluation.config import EvalConfig
+    from hubtools.release.stages import web_copy
+
+    config = GPTNeoXConfig(num_hidden_layers=1, hidden_size=16, num_attention_heads=2, intermediate_size=32)
+    GPTNeoXForCausalLM(config).save_pretrained(tmp_path)
+    assert web_copy(tmp_path, EvalConfig()).startswith("skipped: transformers.js export covers gpt2, opt")
+    assert not (tmp_path / "onnx").exists()
