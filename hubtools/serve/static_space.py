@@ -137,6 +137,11 @@ def deploy_static_space(
     resolved = resolve_model(model_repo, revision, api=api)
     if resolved.subfolder:
         raise HubtoolsError(f"'{revision}': a static Space serves a release or commit, not a checkpoint folder")
+    if getattr(api.model_info(model_repo, revision=resolved.commit), "private", False):
+        raise HubtoolsError(
+            f"{model_repo} is private: visitors' browsers load the model without a token, so a static Space "
+            "can only serve a public model repo"
+        )
     if not api.file_exists(model_repo, WEB_MODEL_FILE, revision=resolved.commit):
         raise HubtoolsError(
             f"{model_repo}@{resolved.revision} has no {WEB_MODEL_FILE} for the browser: publish a release with "

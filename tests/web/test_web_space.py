@@ -105,6 +105,12 @@ def test_deploy_writes_a_static_space_pinned_to_the_release(deployed, web_repo, 
     assert not again.changed and again.commit == result.commit
     with pytest.raises(HubtoolsError, match=r"v0.0.1 has no onnx/model_quantized.onnx"):
         deploy_static_space(space_id, repo_id, revision="v0.0.1", api=hf_api)
+    hf_api.update_repo_settings(repo_id, private=True)
+    try:
+        with pytest.raises(HubtoolsError, match=r"is private: visitors' browsers load the model without a token"):
+            deploy_static_space(space_id, repo_id, revision="v0.2.0", api=hf_api)
+    finally:
+        hf_api.update_repo_settings(repo_id, private=False)
 
 
 def test_cli_deploy_kind_static(web_repo, hub, web_node_modules, capsys):
