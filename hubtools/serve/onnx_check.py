@@ -32,7 +32,9 @@ class OnnxDecoder:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.past_names = [i.name for i in self.session.get_inputs() if i.name.startswith("past_key_values.")]
+        names = [i.name for i in self.session.get_inputs()]
+        self.past_names = [name for name in names if name.startswith("past_key_values.")]
+        self.keeps_logits = "num_logits_to_keep" in names
         shape = next(i.shape for i in self.session.get_inputs() if i.name.startswith("past_key_values."))
         self.heads, self.head_size = int(shape[1]), int(shape[3])
 
@@ -53,6 +55,8 @@ class OnnxDecoder:
             "position_ids": np.arange(start, start + len(ids), dtype=np.int64)[None],
             **dict(zip(self.past_names, past, strict=True)),
         }
+        if self.keeps_logits:
+            feed["num_logits_to_keep"] = np.array(0, dtype=np.int64)  # all positions
         logits, *present = self.session.run(None, feed)
         return logits[0], present
 

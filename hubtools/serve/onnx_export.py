@@ -30,6 +30,9 @@ WEB_DIR, REPORT_FILE = WEB_REPORT_FILE.split("/")
 FP32_FILE = "model.onnx"
 Q8_FILE = "model_quantized.onnx"
 SUPPORTED_TYPES = ("gpt2", "opt")
+# How many last positions get logits (0: all). transformers.js feeds 1 when the session has this input, so a
+# 200-token prompt projects one row onto the 50k vocabulary instead of 200 (and copies 200 kB, not 40 MB).
+KEEP_INPUT = "num_logits_to_keep"
 OPSET = 17
 # A single .onnx file is a protobuf, capped at 2 GiB; bigger models would need external data files.
 MAX_SINGLE_FILE_BYTES = 2**31 - 2**24
@@ -48,7 +51,7 @@ def io_names(layers: int) -> tuple[list[str], list[str]]:
     """The session's input and output names, in order (the same names optimum gave transformers.js)."""
     pasts = [f"past_key_values.{i}.{kind}" for i in range(layers) for kind in ("key", "value")]
     presents = [f"present.{i}.{kind}" for i in range(layers) for kind in ("key", "value")]
-    return ["input_ids", "attention_mask", "position_ids", *pasts], ["logits", *presents]
+    return ["input_ids", "attention_mask", "position_ids", *pasts, KEEP_INPUT], ["logits", *presents]
 
 
 def kv_shape(config: Any) -> tuple[int, int, int]:
@@ -96,14 +99,14 @@ def export_onnx(model: PreTrainedModel, path: Path) -> None:
         "position_ids": {0: "batch_size", 1: "sequence_length"},
         "logits": {0: "batch_size", 1: "sequence_length"},
     }
-    axes.update({name: {0: "batch_size", 2: "past_sequence_length"} for name in inputs[3:]})
+    axes.update({name: {0: "batch_size", 2: "past_sequence_length"} for name in inputs[3:-1]})
     axes.update({name: {0: "batch_size", 2: "total_sequence_length"} for name in outputs[1:]})
     with torch.no_grad(), warnings.catch_warnings():
         # The tracer warns about every Python branch on a shape; check_export proves the graph generalizes.
         warnings.simplefilter("ignore")
         torch.onnx.export(
             wrapper,
-            (ids, mask, positions, *kv),
+            (ids, mask, positions, *kv, torch.tensor(2, dtype=torch.long)),
             str(path),
             input_names=inputs,
             output_names=outputs,
@@ -123,7 +126,10 @@ def _tuple_past_wrapper(model: PreTrainedModel, layers: int):
             super().__init__()
             self.model = model
 
-        def forward(self, input_ids, attention_mask, position_ids, *past):
+        def forward(self, input_ids, attention_mask, position_ids, *past_and_keep):
+            *past, keep = past_and_keep
+            length = input_ids.shape[1]
+            keep = torch.where(keep > 0, keep, length)
             cache = DynamicCache()
             for layer in range(layers):
                 cache.update(past[2 * layer], past[2 * layer + 1], layer)
@@ -133,6 +139,7 @@ def _tuple_past_wrapper(model: PreTrainedModel, layers: int):
                 position_ids=position_ids,
                 cache=cache,
                 use_cache=True,
+                logits_to_keep=torch.arange(length - keep, length),
             )
             presents = [tensor for layer in out.cache.layers for tensor in (layer.keys, layer.values)]
             return (out.logits, *presents)

@@ -60,17 +60,29 @@ def test_fp32_logits_match_transformers_with_and_without_past(exported):
     past = [t.numpy() for layer in prefix.cache.layers for t in (layer.keys, layer.values)]
     assert isinstance(prefix.cache, DynamicCache)
     feed = {"input_ids": ids[:, 6:].numpy(), "attention_mask": mask.numpy(), "position_ids": positions[:, 6:].numpy()}
-    logits = session.run(["logits"], {**feed, **dict(zip(inputs[3:], past, strict=True))})[0]
+    pasts = inputs[3:-1]
+    keep_all = {"num_logits_to_keep": np.array(0, dtype=np.int64)}
+    logits = session.run(["logits"], {**feed, **dict(zip(pasts, past, strict=True)), **keep_all})[0]
     scale = np.abs(reference).max()
     assert np.abs(logits - reference[:, 6:]).max() <= 1e-4 * scale
     empty = [np.zeros((2, p.shape[1], 0, p.shape[3]), np.float32) for p in past]
     whole = session.run(
         ["logits"],
         {"input_ids": ids.numpy(), "attention_mask": mask.numpy(), "position_ids": positions.numpy()}
-        | dict(zip(inputs[3:], empty, strict=True)),
+        | dict(zip(pasts, empty, strict=True))
+        | keep_all,
     )[0]
     assert np.abs(whole[0, 3:] - reference[0, 3:]).max() <= 1e-4 * scale
     assert np.abs(whole[1] - reference[1]).max() <= 1e-4 * scale
+    # What transformers.js feeds: logits of the last position only.
+    last = session.run(
+        ["logits"],
+        {"input_ids": ids.numpy(), "attention_mask": mask.numpy(), "position_ids": positions.numpy()}
+        | dict(zip(pasts, empty, strict=True))
+        | {"num_logits_to_keep": np.array(1, dtype=np.int64)},
+    )[0]
+    assert last.shape[1] == 1
+    assert np.abs(last[:, 0] - reference[:, -1]).max() <= 1e-4 * scale
 
 
 def test_greedy_decode_equals_transformers_token_for_token(exported):
