@@ -183,6 +183,7 @@ def test_browser_chat_streams_the_python_greedy_decode(browser, page_url, web_re
         page.wait_for_function("window.webChat.ready", timeout=60_000)
         status = page.locator("#model-status").inner_text()
         assert tags["v0.2.0"][:10] in status and "q8 on WebAssembly, 2 threads" in status
+        assert page.locator("#loading").is_hidden()  # the download bar goes once the model is loaded
         assert (
             page.locator("#chat .msg.assistant")
             .first.inner_text()
@@ -211,6 +212,14 @@ def test_browser_chat_streams_the_python_greedy_decode(browser, page_url, web_re
             "And what do you do all day?",
         )
         assert second["tokens"] == python_greedy(dirs["v0.2.0"], second)
+        bubbles = page.locator("#chat .msg").count()
+        page.evaluate("window.webChat.last = null")
+        page.click("#retry")
+        page.wait_for_function("window.webChat.last !== null", timeout=60_000)
+        retried = page.evaluate("window.webChat.last")
+        assert retried["prompt"] == second["prompt"]  # the same turn again, not a new one
+        assert retried["tokens"] == python_greedy(dirs["v0.2.0"], retried)
+        assert page.locator("#chat .msg").count() == bubbles
         page.screenshot(path=str(ARTIFACTS / "web-chat.png"), full_page=True)
     finally:
         page.close()
