@@ -35,7 +35,7 @@ def _tags(api, repo_id: str, repo_type: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def first_release():
+def first_release(web_node_modules):  # the recipe publishes the static Space too, which ships npm files
     from hubtools.release.run import release
 
     return release(RECIPE, "v0.1.0", progress=False)
