@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 MODEL_CARD_TEMPLATE = "model_card.md.jinja"
 TRAIN_FILE = "hubtools_train.json"
 LOSS_CURVE_FILE = "loss_curve.png"
+# Written by the release's web export (hubtools.serve.onnx_export) beside the ONNX files it checked.
+WEB_REPORT_FILE = "onnx/hubtools_web.json"
 ROLE_HEADERS = {"base": "base model", "fine_tuned": "this model", "previous": "previous release"}
 # Framework versions shown first, in this order; any others follow alphabetically.
 FRAMEWORKS = ("hubtools", "transformers", "trl", "datasets", "torch")
@@ -182,6 +184,31 @@ def _read_json(path: Path, *, hint: str) -> dict[str, Any]:
         raise HubtoolsError(f"{path}: invalid JSON: {error}") from None
 
 
+def _web_export(model_dir: Path) -> dict[str, Any] | None:
+    """The in-browser copy's files and how closely they match transformers, when the folder has one."""
+    path = model_dir / WEB_REPORT_FILE
+    if not path.is_file():
+        return None
+    record = _read_json(path, hint="written by the web export")
+    check, files = record.get("check") or {}, record.get("files") or {}
+    try:
+        return {
+            "fp32_size": _megabytes(files["model.onnx"]),
+            "q8_size": _megabytes(files["model_quantized.onnx"]),
+            "logits_diff": f"{max(check['logits_diff_no_past'], check['logits_diff_with_past']):.2g}",
+            "tolerance": f"{check['tolerance']:g}",
+            "greedy": f"{check['greedy_equal']}/{check['prompts']}",
+            "q8_agreement": f"{check['q8_agreement']:.1%}",
+            "q8_positions": check["q8_positions"],
+        }
+    except (KeyError, TypeError, ValueError) as error:
+        raise HubtoolsError(f"{path}: missing or malformed field {error}") from None
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.0f} MB" if size >= 1e6 else f"{size / 1e3:.0f} kB"
+
+
 def _environment() -> jinja2.Environment:
     import jinja2
 
@@ -322,6 +349,7 @@ def _context(
         "loss_curve": (model_dir / LOSS_CURVE_FILE).is_file(),
         "loss_curve_file": LOSS_CURVE_FILE,
         "changes": _changes(report, previous),
+        "web": _web_export(model_dir),
         "framework_versions": ordered_versions,
         "hubtools_version": (train.get("framework_versions") or {}).get("hubtools"),
         "hubtools_commit": train.get("hubtools_commit"),

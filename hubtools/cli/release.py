@@ -104,6 +104,9 @@ def _summary(manifest, target, args: argparse.Namespace, *, changed: bool, secon
     ]
     if manifest.space:
         lines.append(f"  space    {manifest.space.repo_id}@{manifest.space.commit[:12]}  tag {manifest.version}")
+    if manifest.web_space:
+        web = manifest.web_space
+        lines.append(f"  web      {web.repo_id}@{web.commit[:12]}  tag {manifest.version} (static, in-browser chat)")
     # The `hubtools` that ran, when it is not on PATH (e.g. in a virtual environment that is not activated).
     program = "hubtools" if shutil.which("hubtools") else sys.argv[0]
     command = f"{program} space run --model {manifest.model.repo_id} --revision {manifest.version}"

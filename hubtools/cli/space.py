@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 from pathlib import Path
 
 from hubtools.cli._common import Formatter, add_hub_options
@@ -15,12 +16,14 @@ examples:
   hubtools space run --model alice/tiny-chat                    # newest release, else main
   hubtools space run --model alice/tiny-chat --revision v0.2.0 --port 7861
   hubtools space run --model local/tiny-chat --hub local --maintainer   # embedded Hub, checkpoints listed
+  hubtools space run --kind static --model local/tiny-chat --hub local  # the in-browser chat page
 """
 DEPLOY_EPILOG = """\
 examples:
   hubtools space deploy --space alice/tiny-chat-demo --model alice/tiny-chat
   hubtools space deploy --space local/demo --model local/tiny-chat --revision v0.1.0 --hub local
   hubtools space deploy --space alice/tiny-chat-demo --model alice/tiny-chat --hardware zero-a10g
+  hubtools space deploy --kind static --space alice/tiny-chat-web --model alice/tiny-chat
 
 prints the Space repo id and the commit it serves; pushing identical content makes no commit.
 """
@@ -47,6 +50,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="inference engine (default: auto = CTranslate2 int8 when it loads, else transformers fp32)",
     )
     run.add_argument("--maintainer", action="store_true", help="list the training checkpoints for everyone")
+    run.add_argument(
+        "--kind",
+        choices=("gradio", "static"),
+        default="gradio",
+        help="gradio: the Python chat app; static: the in-browser chat page, served with the Space's "
+        "isolation headers (default: gradio)",
+    )
     run.add_argument("--app-dir", type=Path, help="folder holding app.py (default: shipped spaces/chat)")
     add_hub_options(run)
     run.set_defaults(func=run_command)
@@ -68,6 +78,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="Space hardware to request, e.g. zero-a10g (ZeroGPU: a free account may host 2) or cpu-basic; "
         "zero-* also ships the ZeroGPU app, torch pin and python_version (default: the Space's current hardware)",
     )
+    deploy.add_argument(
+        "--kind",
+        choices=("auto", "static", "gradio"),
+        default="auto",
+        help="static: the model runs in the visitor's browser (free Spaces); gradio: on the Space's CPU; "
+        "auto: an existing Space keeps its kind, a new one is static on huggingface.co, gradio elsewhere",
+    )
     deploy.add_argument("--app-dir", type=Path, help="folder holding the Space files (default: shipped spaces/chat)")
     add_hub_options(deploy)
     deploy.set_defaults(func=deploy_command)
@@ -82,6 +99,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     convert.add_argument("--quantization", default="int8", help="CTranslate2 quantization (default: int8)")
     convert.set_defaults(func=convert_command)
 
+    export = commands.add_parser(
+        "export-web",
+        help="write the in-browser copy (ONNX fp32 + q8, for transformers.js) of a model folder",
+        description="What a release publishes beside the model as onnx/ (library: export_for_web), checked "
+        "against transformers with onnxruntime; also copies the chat template into tokenizer_config.json.",
+    )
+    export.add_argument("model_dir", type=Path, help="a save_pretrained model folder (gpt2 or opt)")
+    export.set_defaults(func=export_web_command)
+
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, metavar="REPO", help="model repo id (owner/name)")
@@ -94,6 +120,11 @@ def run_command(args: argparse.Namespace) -> int:
     from hubtools.hub.target import hub_target
 
     with hub_target(args.hub, args.token) as target:
+        if args.kind == "static":
+            serve_static_space(
+                args.model, args.revision, target=target, host=args.host, port=args.port, app_dir=args.app_dir
+            )
+            return 0
         launch_space(
             args.model,
             args.revision,
@@ -134,6 +165,30 @@ def launch_space(
     )
 
 
+def serve_static_space(
+    model: str, revision: str | None, *, target, host: str, port: int, app_dir: Path | None
+) -> None:
+    """Serve the static Space's page locally until interrupted, pointed at the Hub target."""
+    from huggingface_hub import HfApi
+
+    from hubtools.serve.resolve import resolve_model
+    from hubtools.serve.static_server import running_static_space
+    from hubtools.serve.static_space import WEB_APP_DIR, space_config, static_space_files
+
+    resolved = resolve_model(model, revision, api=HfApi(endpoint=target.endpoint, token=target.token))
+    config = space_config(model, resolved.commit, target.endpoint)
+    files = static_space_files(app_dir or WEB_APP_DIR, config, models=[model], datasets=[])
+    with running_static_space(files, host=host, port=port) as url:
+        print(
+            f"hubtools space: in-browser chat for {model}@{resolved.commit[:12]} from {target} at {url}",
+            file=sys.stderr,
+        )
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            pass
+
+
 def _load_app(app_dir: Path | None):
     import importlib.util
 
@@ -155,20 +210,29 @@ def deploy_command(args: argparse.Namespace) -> int:
         from huggingface_hub import HfApi
 
         from hubtools.serve.deploy import deploy_space
+        from hubtools.serve.static_space import choose_kind, deploy_static_space
 
         api = HfApi(endpoint=target.endpoint, token=target.token)
-        deployed = deploy_space(
-            args.space,
-            args.model,
-            revision=args.revision,
-            api=api,
-            app_dir=args.app_dir,
-            embedded=target.embedded,
-            private=args.private,
-            hardware=args.hardware,
-        )
+        if args.hardware and args.kind == "static":
+            raise HubtoolsError("--hardware: a static Space runs in the visitor's browser and has no hardware")
+        kind = choose_kind(api, args.space, "gradio" if args.hardware else args.kind)
+        if kind == "static":
+            deployed = deploy_static_space(
+                args.space, args.model, revision=args.revision, api=api, app_dir=args.app_dir, private=args.private
+            )
+        else:
+            deployed = deploy_space(
+                args.space,
+                args.model,
+                revision=args.revision,
+                api=api,
+                app_dir=args.app_dir,
+                embedded=target.embedded,
+                private=args.private,
+                hardware=args.hardware,
+            )
         state = "updated" if deployed.changed else "unchanged"
-        print(f"hubtools space: {deployed.repo_id} {state} at {target}", file=sys.stderr)
+        print(f"hubtools space: {kind} Space {deployed.repo_id} {state} at {target}", file=sys.stderr)
         print(f"{deployed.repo_id}\t{deployed.commit}")
     return 0
 
@@ -178,4 +242,15 @@ def convert_command(args: argparse.Namespace) -> int:
 
     out = convert_for_serving(args.model_dir, args.out_dir, quantization=args.quantization)
     print(out)
+    return 0
+
+
+def export_web_command(args: argparse.Namespace) -> int:
+    from hubtools.serve.onnx_export import export_for_web
+    from hubtools.train.chat_template import template_into_config
+
+    template_into_config(args.model_dir)
+    result = export_for_web(args.model_dir)
+    print(f"hubtools space: q8 agreement {result.check.q8_agreement:.1%} with fp32", file=sys.stderr)
+    print(result.out_dir)
     return 0

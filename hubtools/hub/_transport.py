@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
+from hubtools.hub._cors import cors_headers, preflight
 from hubtools.hub._errors import HubError
 from hubtools.hub._http import Request, Response, error_response
 
@@ -119,13 +120,14 @@ class Handler(BaseHTTPRequestHandler):
         started = time.monotonic()
         if self.server.active.acquire(timeout=hub.limits.queue_timeout):
             try:
-                response = hub.handle(request)
+                response = preflight(self.command, self.headers) or hub.handle(request)
             finally:
                 self.server.active.release()
         else:
             response = error_response(
                 HubError(503, "The embedded Hub is busy, try again", headers={"Retry-After": "5"})
             )
+        response.headers.update(cors_headers(self.headers))
         if not request.finish():
             self.close_connection = True
         request_id = _request_id(request)

@@ -65,8 +65,11 @@ def plan_release(recipe: str | Path | ReleaseRecipe, version: str) -> list[PlanS
             "cached" if trained else "to do",
         ),
         PlanStep("eval", parts.model_repo, "perplexity on the test split and the probe table", "to do"),
-        PlanStep("card", parts.model_repo, "render README.md (model card)", "to do"),
     ]
+    if recipe.web:
+        what = "ONNX fp32 + q8 copy in onnx/, checked against transformers"
+        steps.append(PlanStep("web", parts.model_repo, what, "to do"))
+    steps.append(PlanStep("card", parts.model_repo, "render README.md (model card)", "to do"))
     if recipe.serving:
         steps.append(PlanStep("serving", parts.model_repo, "int8 CTranslate2 copy in ct2-int8/", "to do"))
     steps.append(PlanStep("model", parts.model_repo, "upload the model folder (unchanged files skipped)", "to do"))
@@ -74,8 +77,12 @@ def plan_release(recipe: str | Path | ReleaseRecipe, version: str) -> list[PlanS
         steps.append(
             PlanStep("space", parts.space_repo, "deploy the chat app pinned to the new model commit", "to do")
         )
+    if parts.web_space_repo:
+        what = "deploy the in-browser chat page pinned to the new model commit"
+        steps.append(PlanStep("web-space", parts.web_space_repo, what, "to do"))
     steps.append(PlanStep("verify", parts.model_repo, "read back hashes of every uploaded file", "to do"))
-    tagged = ", ".join(repo for repo in (parts.dataset_repo, parts.space_repo, parts.model_repo) if repo)
+    repos = (parts.dataset_repo, parts.space_repo, parts.web_space_repo, parts.model_repo)
+    tagged = ", ".join(repo for repo in repos if repo)
     steps.append(PlanStep("tag", tagged, f"commit release.json, then tag {version} on every repo", "to do"))
     return steps
 

@@ -27,7 +27,12 @@ class ReleaseRepos(RecipeModel):
 
     dataset: str = Field(description=f"dataset repo: {_REPO_ID_HELP}")
     model: str = Field(description=f"model repo: {_REPO_ID_HELP}")
-    space: str | None = Field(None, description=f"Space repo: {_REPO_ID_HELP}; no Space when left out")
+    space: str | None = Field(None, description=f"Gradio chat Space repo: {_REPO_ID_HELP}; none when left out")
+    web_space: str | None = Field(
+        None,
+        description=f"static chat Space repo, the model running in the visitor's browser (free on huggingface.co): "
+        f"{_REPO_ID_HELP}; none when left out",
+    )
     space_hardware: str | None = Field(
         None, description="Space hardware to request, e.g. 'zero-a10g' (ZeroGPU); default: what the Space has"
     )
@@ -43,7 +48,7 @@ class ReleaseRepos(RecipeModel):
         except HubtoolsError as error:
             raise ValueError(str(error).removeprefix("hardware: ")) from None
 
-    @field_validator("dataset", "model", "space")
+    @field_validator("dataset", "model", "space", "web_space")
     @classmethod
     def _repo_id_shape(cls, value: str | None) -> str | None:
         parts = value.split("/") if value is not None else []
@@ -64,6 +69,7 @@ class ReleaseRecipe(RecipeModel):
     repos: ReleaseRepos
     eval: EvalConfig = Field(default_factory=EvalConfig)
     serving: bool = Field(True, description="also publish an int8 CTranslate2 copy for fast CPU chat")
+    web: bool = Field(True, description="also publish onnx/ (fp32 + q8) for the in-browser chat (transformers.js)")
     _source_file: Path | None = PrivateAttr(None)
 
     @model_validator(mode="after")

@@ -29,7 +29,7 @@ from hubtools.release.recipe import ReleaseRecipe, load_release_recipe
 
 # (stage, event, detail): event is "start", "done" or "skip". Raising from it aborts the release.
 StageCallback = Callable[[str, str, str], None]
-STAGES = ("dataset", "train", "eval", "card", "serving", "model", "space", "verify", "tag")
+STAGES = ("dataset", "train", "eval", "web", "card", "serving", "model", "space", "web-space", "verify", "tag")
 
 
 @dataclass(frozen=True)
@@ -109,6 +109,8 @@ def release(
             lambda: stages.evaluate(recipe, model_dir, parts.model_repo, dataset, previous, eval_key),
             parts.model_repo,
         )
+    if recipe.web:
+        run("web", lambda: stages.web_copy(model_dir, recipe.eval), "ONNX fp32 + q8 for the browser")
     run("card", lambda: stages.write_card(api, model_dir, parts.model_repo, version, previous), "README.md")
     if recipe.serving:
         run("serving", lambda: stages.serving_copy(model_dir), "int8 CTranslate2 copy")
@@ -121,13 +123,21 @@ def release(
             lambda: stages.deploy(parts.space_repo, parts.model_repo, model_commit, hardware),
             parts.space_repo,
         )
-    run("verify", lambda: stages.verify(api, model_dir, parts.model_repo, model_commit, dataset, space), "")
+    web_space = None
+    if parts.web_space_repo:
+        web_space = run(
+            "web-space",
+            lambda: stages.deploy_web(parts.web_space_repo, parts.model_repo, model_commit),
+            parts.web_space_repo,
+        )
+    run("verify", lambda: stages.verify(api, model_dir, parts.model_repo, model_commit, dataset, space, web_space), "")
 
     manifest = Manifest(
         version=version,
         dataset=RepoRef(dataset.repo_id, dataset.commit, version),
         model=RepoRef(parts.model_repo, model_commit, version),
         space=RepoRef(space.repo_id, space.commit) if space else None,
+        web_space=RepoRef(web_space.repo_id, web_space.commit) if web_space else None,
         recipe_hash=digest,
         hubtools_version=__version__,
     )

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from hubtools.data.push import PushedDataset
     from hubtools.data.recipe import DataRecipe
+    from hubtools.evaluation.config import EvalConfig
     from hubtools.evaluation.report import EvalReport
     from hubtools.train.recipe import TrainRecipe
 
@@ -36,6 +37,7 @@ class Parts:
     dataset_repo: str
     model_repo: str
     space_repo: str | None
+    web_space_repo: str | None = None
 
 
 def check_version(version: str) -> None:
@@ -59,6 +61,7 @@ def load_parts(recipe: ReleaseRecipe, api: HfApi) -> Parts:
         dataset_repo=qualify(recipe.repos.dataset, user),
         model_repo=qualify(recipe.repos.model, user),
         space_repo=qualify(recipe.repos.space, user) if recipe.repos.space else None,
+        web_space_repo=qualify(recipe.repos.web_space, user) if recipe.repos.web_space else None,
     )
 
 
@@ -88,7 +91,11 @@ def released_manifest(api: HfApi, model_repo: str, version: str) -> Manifest | N
 
 def check_tags_free(api: HfApi, parts: Parts, version: str) -> None:
     """A tag left by hand (or another tool) on the model or Space repo would make the release ambiguous."""
-    for repo_id, repo_type in ((parts.model_repo, "model"), (parts.space_repo, "space")):
+    for repo_id, repo_type in (
+        (parts.model_repo, "model"),
+        (parts.space_repo, "space"),
+        (parts.web_space_repo, "space"),
+    ):
         if repo_id and api.repo_exists(repo_id, repo_type=repo_type):
             tags = {ref.name for ref in api.list_repo_refs(repo_id, repo_type=repo_type).tags}
             if version in tags:
@@ -214,6 +221,28 @@ def serving_copy(model_dir: Path) -> str:
     return str(target.relative_to(model_dir))
 
 
+def web_copy(model_dir: Path, config: EvalConfig) -> str:
+    """The in-browser copy (`onnx/`), checked, and the chat template where transformers.js reads it.
+
+    Runs before the card, which shows the q8 agreement rate; kept when an interrupted release resumes.
+    """
+    from hubtools.cards.model_card import WEB_REPORT_FILE
+    from hubtools.serve.onnx_export import SUPPORTED_TYPES, export_for_web
+    from hubtools.train.chat_template import template_into_config
+
+    template_into_config(model_dir)
+    model_type = json.loads((model_dir / "config.json").read_text(encoding="utf-8")).get("model_type")
+    if model_type not in SUPPORTED_TYPES:  # the release goes on; a static Space for it is refused at deploy
+        return f"skipped: transformers.js export covers {', '.join(SUPPORTED_TYPES)}, not {model_type!r}"
+    report = model_dir / WEB_REPORT_FILE
+    if report.is_file():
+        agreement = json.loads(report.read_text(encoding="utf-8"))["check"]["q8_agreement"]
+    else:
+        prompts, tokens = config.all_probes, config.max_new_tokens
+        agreement = export_for_web(model_dir, prompts=prompts, max_new_tokens=tokens).check.q8_agreement
+    return f"onnx/ written, q8 agreement {agreement:.1%}"
+
+
 def upload_model(api: HfApi, model_dir: Path, model_repo: str, version: str) -> str:
     """Upload the model folder; unchanged files are skipped, and no change at all makes no commit.
 
@@ -237,7 +266,13 @@ def deploy(space_repo: str, model_repo: str, model_commit: str, hardware: str | 
     return deploy_space(space_repo, model_repo, revision=model_commit, hardware=hardware)
 
 
-def verify(api: HfApi, model_dir: Path, model_repo: str, commit: str, dataset: PushedDataset, space) -> str:
+def deploy_web(space_repo: str, model_repo: str, model_commit: str):
+    from hubtools.serve.static_space import deploy_static_space
+
+    return deploy_static_space(space_repo, model_repo, revision=model_commit)
+
+
+def verify(api: HfApi, model_dir: Path, model_repo: str, commit: str, dataset: PushedDataset, *spaces) -> str:
     """Read back what was published at the exact commits and compare hashes with the local files."""
     from hubtools.serve.deploy import git_blob_id
 
@@ -261,8 +296,8 @@ def verify(api: HfApi, model_dir: Path, model_repo: str, commit: str, dataset: P
             expected, actual = git_blob_id(path.read_bytes()), entry.blob_id
         if expected != actual:
             raise HubtoolsError(f"verify: {name} on {model_repo}@{commit[:12]} differs from the local file")
-    for repo_id, repo_type, sha in ((dataset.repo_id, "dataset", dataset.commit),) + (
-        ((space.repo_id, "space", space.commit),) if space else ()
+    for repo_id, repo_type, sha in ((dataset.repo_id, "dataset", dataset.commit),) + tuple(
+        (space.repo_id, "space", space.commit) for space in spaces if space
     ):
         if not api.revision_exists(repo_id, sha, repo_type=repo_type):
             raise HubtoolsError(f"verify: commit {sha[:12]} is missing from {repo_type} repo {repo_id}")

@@ -8,6 +8,8 @@ where they are used):
 - `prompt`: character card → messages → chat template, trimmed to the context window;
 - `backends`: CTranslate2 int8 (fast) and transformers fp32 (fallback) behind one batched interface;
 - `convert`: `convert_for_serving`, run at release time to publish the fast weights with the model;
+- `onnx_export`, `onnx_check`: `export_for_web`, the checked ONNX files (`onnx/`) the static Space runs in
+  the visitor's browser with transformers.js;
 - `batching`: groups concurrent requests into batches that keep both CPU cores busy;
 - `streaming`: token ids → text deltas, stop sequences;
 - `service`: the chat service the app talks to (models loaded per revision, friendly errors);
@@ -32,6 +34,7 @@ _EXPORTS = {
     "PromptBuilder": "hubtools.serve.prompt",
     "GenerationSettings": "hubtools.serve.streaming",
     "convert_for_serving": "hubtools.serve.convert",
+    "export_for_web": "hubtools.serve.onnx_export",
     "load_backend": "hubtools.serve.backends",
     "Batcher": "hubtools.serve.batching",
     "ChatService": "hubtools.serve.service",

@@ -14,6 +14,7 @@ from typing import Any
 
 from hubtools.errors import HubtoolsError
 from hubtools.hub.target import hubtools_home
+from hubtools.train.chat_template import template_into_config
 from hubtools.train.checkpoints import CHECKPOINT_BRANCH, checkpoint_step, find_resume_checkpoint
 from hubtools.train.model import StartingPoint, load_base_model, lora_config, model_shape
 from hubtools.train.outputs import (
@@ -147,6 +148,7 @@ def train(
         record["eval_loss"] = eval_loss
     if trainer.is_world_process_zero():
         write_run_files(out_dir, record=record, state=trainer.state, title=f"{recipe.name}: training loss")
+        template_into_config(out_dir)
         if not keep_checkpoints:
             shutil.rmtree(work_dir, ignore_errors=True)
     return TrainResult(

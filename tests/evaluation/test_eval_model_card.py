@@ -149,3 +149,39 @@ def test_card_command_prints_the_card(card_model_dir, capsys):
     assert capsys.readouterr().out == render_release(card_model_dir)
     assert main(["card", str(FIXTURES), "--repo-id", REPO_ID]) == 1
     assert "no hubtools_train.json" in capsys.readouterr().err
+
+
+def test_card_shows_the_web_export_and_its_q8_agreement(card_model_dir):
+    (card_model_dir / "onnx").mkdir()
+    check = {
+        "tolerance": 1e-4,
+        "logits_diff_no_past": 3e-6,
+        "logits_diff_with_past": 4.2e-6,
+        "logits_scale": 3.0,
+        "prompts": 6,
+        "greedy_equal": 6,
+        "greedy_tokens": 144,
+        "q8_agreement": 0.96527,
+        "q8_positions": 144,
+    }
+    record = {"files": {"model.onnx": 652_106_750, "model_quantized.onnx": 163_602_365}, "check": check}
+    (card_model_dir / "onnx" / "hubtools_web.json").write_text(json.dumps(record))
+    text = render_model_card(card_model_dir, repo_id=REPO_ID, revision="v2", endpoint="http://127.0.0.1:8080")
+    assert '`model.onnx` (fp32, 652 MB) and `model_quantized.onnx` (dynamic int8, `dtype: "q8"`,\n164 MB)' in text
+    assert "**q8 agreement: 96.5%**, the\nshare of 144 greedy next-token choices" in text
+    assert "fp32 logits within 4.2e-06" in text
+    assert 'env.remoteHost = "http://127.0.0.1:8080/";' in text
+    assert 'pipeline("text-generation", "local/grafito-small", { revision: "v2", dtype: "q8" })' in text
+    (card_model_dir / "onnx" / "hubtools_web.json").unlink()
+    assert "### In the browser" not in render_release(card_model_dir)
+
+
+def test_card_names_a_broken_web_report(card_model_dir):
+    import pytest
+
+    from hubtools.errors import HubtoolsError
+
+    (card_model_dir / "onnx").mkdir()
+    (card_model_dir / "onnx" / "hubtools_web.json").write_text(json.dumps({"files": {}, "check": {}}))
+    with pytest.raises(HubtoolsError, match=r"hubtools_web.json: missing or malformed field 'model.onnx'"):
+        render_release(card_model_dir)

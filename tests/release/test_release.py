@@ -14,7 +14,8 @@ pytestmark = pytest.mark.slow
 
 RECIPE = Path(__file__).parent / "fixtures" / "tiny-release.toml"
 DATASET, MODEL, SPACE = "local/release-test-chats", "local/release-test-model", "local/release-test-chat"
-REPOS = ((DATASET, "dataset"), (MODEL, "model"), (SPACE, "space"))
+WEB_SPACE = "local/release-test-chat-web"
+REPOS = ((DATASET, "dataset"), (MODEL, "model"), (SPACE, "space"), (WEB_SPACE, "space"))
 
 
 def _history(api) -> dict:
@@ -34,7 +35,7 @@ def _tags(api, repo_id: str, repo_type: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def first_release():
+def first_release(web_node_modules):  # the recipe publishes the static Space too, which ships npm files
     from hubtools.release.run import release
 
     return release(RECIPE, "v0.1.0", progress=False)
@@ -63,12 +64,27 @@ def test_release_tags_every_repo_and_pins_the_dataset(first_release, hf_api):
     released = json.loads(Path(hf_api.hf_hub_download(MODEL, "release.json", revision="v0.1.0")).read_text())
     assert released["model"] == {"repo_id": MODEL, "commit": manifest.model.commit, "tag": "v0.1.0"}
     assert released["dataset"]["commit"] == manifest.dataset.commit
-    assert set(released) == {"version", "dataset", "model", "space", "recipe_hash", "hubtools_version"}
+    assert set(released) == {"version", "dataset", "model", "space", "web_space", "recipe_hash", "hubtools_version"}
+    assert released["web_space"] == {"repo_id": WEB_SPACE, "commit": manifest.web_space.commit}
+    assert _tags(hf_api, WEB_SPACE, "space")["v0.1.0"] == manifest.web_space.commit
+    web_config = json.loads(
+        Path(hf_api.hf_hub_download(WEB_SPACE, "space-config.json", repo_type="space")).read_text()
+    )
+    assert (web_config["model_repo"], web_config["revision"]) == (MODEL, manifest.model.commit)
 
     card = Path(hf_api.hf_hub_download(MODEL, "README.md", revision="v0.1.0")).read_text()
     assert manifest.dataset.commit in card
     files = set(hf_api.list_repo_files(MODEL, revision="v0.1.0"))
     assert {"config.json", "eval_results.json", "loss_curve.png", "ct2-int8/model.bin", "release.json"} <= files
+    assert {"onnx/model.onnx", "onnx/model_quantized.onnx", "onnx/hubtools_web.json"} <= files
+    assert "**q8 agreement: " in card
+    tokenizer_config = json.loads(
+        Path(hf_api.hf_hub_download(MODEL, "tokenizer_config.json", revision="v0.1.0")).read_text()
+    )
+    assert (
+        tokenizer_config["chat_template"]
+        == Path(hf_api.hf_hub_download(MODEL, "chat_template.jinja", revision="v0.1.0")).read_text()
+    )
     assert "checkpoints" in {ref.name for ref in hf_api.list_repo_refs(MODEL).branches}
 
 

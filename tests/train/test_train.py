@@ -23,6 +23,9 @@ def test_model_folder_matches_the_contract(baseline_run, make_recipe):
     for name in ("config.json", "model.safetensors", "tokenizer.json", "chat_template.jinja", "loss_curve.png"):
         assert (out / name).is_file(), name
     assert not (out / "checkpoints").exists()  # working state is removed after a successful run
+    # transformers.js reads the template only from tokenizer_config.json
+    tokenizer_config = json.loads((out / "tokenizer_config.json").read_text())
+    assert tokenizer_config["chat_template"] == (out / "chat_template.jinja").read_text()
     assert (out / "loss_curve.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     state = json.loads((out / "trainer_state.json").read_text())
     assert state["global_step"] == MAX_STEPS

@@ -1,0 +1,185 @@
+"""The static chat Space (`spaces/web-chat/`): the model runs in the visitor's browser with transformers.js.
+
+Static Spaces are free for every account, and each visitor brings their own CPU or GPU. The Space repo holds
+the page, its JavaScript modules, the vendored transformers.js bundle and onnxruntime-web's WebAssembly (from
+the npm registry, pinned by `package-lock.json`: no CDN, so tests and production run the same files), and
+`space-config.json` naming the model repo, the pinned revision and the Hub. The README sets the
+cross-origin isolation headers onnxruntime-web needs for more than one thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from hubtools.errors import HubtoolsError
+from hubtools.serve.prompt import CharacterCard
+
+if TYPE_CHECKING:
+    from huggingface_hub import HfApi
+
+    from hubtools.serve.deploy import DeployedSpace
+
+PACKAGE_ROOT = Path(__file__).resolve().parents[1]
+# spaces/web-chat, reached through a symlink so that wheels carry it too (as space_app does for spaces/chat).
+WEB_APP_DIR = PACKAGE_ROOT / "serve" / "web_app"
+APP_FILES = (
+    "index.html",
+    "app.js",
+    "chat.js",
+    "worker.js",
+    "style.css",
+    "README.md",
+    "package.json",
+    "package-lock.json",
+)
+CONFIG_FILE = "space-config.json"
+# What the page loads by default on WebAssembly (transformers.js's q8), so what a deploy checks is there.
+WEB_MODEL_FILE = "onnx/model_quantized.onnx"
+# Space path -> file under the app's node_modules (installed by `npm ci --ignore-scripts`).
+VENDOR_FILES = {
+    "vendor/transformers.min.js": "@huggingface/transformers/dist/transformers.min.js",
+    "vendor/ort-wasm-simd-threaded.asyncify.mjs": "onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.mjs",
+    "vendor/ort-wasm-simd-threaded.asyncify.wasm": "onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.wasm",
+    "vendor/LICENSE.transformers.js": "@huggingface/transformers/LICENSE",
+    "vendor/LICENSE.onnxruntime-web": "onnxruntime-web/README.md",
+}
+# Cross-origin isolation (SharedArrayBuffer, so onnxruntime-web runs on several threads), lower-case as the
+# Spaces config reference requires for `custom_headers`.
+ISOLATION_HEADERS = {
+    "cross-origin-embedder-policy": "require-corp",
+    "cross-origin-opener-policy": "same-origin",
+    "cross-origin-resource-policy": "cross-origin",
+}
+
+
+def space_config(model_repo: str, revision: str, hub_endpoint: str, card: CharacterCard | None = None) -> dict:
+    """What `space-config.json` holds: the model, pinned, where it lives, and the default character card."""
+    return {
+        "model_repo": model_repo,
+        "revision": revision,
+        "hub_endpoint": hub_endpoint.rstrip("/"),
+        "card": asdict(card or CharacterCard()),
+    }
+
+
+def vendor_sources(app_dir: Path) -> dict[str, Path]:
+    """The vendored files' sources in `app_dir/node_modules`; a clear error when npm ci has not run."""
+    modules = app_dir / "node_modules"
+    sources = {name: modules / relative for name, relative in VENDOR_FILES.items()}
+    missing = [str(path) for path in sources.values() if not path.is_file()]
+    if missing:
+        raise HubtoolsError(
+            f"{app_dir}: the static Space's npm packages are not installed ({missing[0]} is missing): "
+            f"run `npm ci --ignore-scripts` in {app_dir} (or `make web`)"
+        )
+    return sources
+
+
+def static_space_files(app_dir: Path, config: dict, *, models: list[str], datasets: list[str]) -> dict[str, Any]:
+    """Every file the static Space repo holds, path → bytes (small files) or Path (vendored, large)."""
+    from huggingface_hub import SpaceCard
+
+    missing = [name for name in APP_FILES if not (app_dir / name).is_file()]
+    if missing:
+        raise HubtoolsError(f"{app_dir} lacks the static Space's {', '.join(missing)} (pass --app-dir)")
+    files: dict[str, Any] = {name: (app_dir / name).read_bytes() for name in APP_FILES}
+    card = SpaceCard(files["README.md"].decode())
+    if card.data.sdk != "static":
+        raise HubtoolsError(f"{app_dir / 'README.md'}: the web chat Space must use sdk: static")
+    headers = card.data.get("custom_headers") or {}
+    if {k: str(v) for k, v in headers.items()} != ISOLATION_HEADERS:
+        raise HubtoolsError(f"{app_dir / 'README.md'}: custom_headers must be exactly {ISOLATION_HEADERS}")
+    card.data.models = models
+    card.data.datasets = datasets
+    files["README.md"] = str(card).encode()
+    files[CONFIG_FILE] = (json.dumps(config, indent=2, ensure_ascii=False) + "\n").encode()
+    files.update(vendor_sources(app_dir))
+    return files
+
+
+def choose_kind(api: HfApi, space_id: str, kind: str) -> str:
+    """`auto`: an existing Space keeps its SDK; a new one is static on huggingface.co (free for every account:
+    Gradio Spaces need a paid plan there), Gradio on other Hubs (the embedded Hub runs no Spaces either way)."""
+    if kind != "auto":
+        return kind
+    from hubtools.hub.target import DEFAULT_ENDPOINT
+
+    if api.repo_exists(space_id, repo_type="space"):
+        sdk = getattr(api.space_info(space_id), "sdk", None)
+        return "static" if sdk == "static" else "gradio"
+    return "static" if (api.endpoint or "").rstrip("/") == DEFAULT_ENDPOINT else "gradio"
+
+
+def deploy_static_space(
+    space_id: str,
+    model_repo: str,
+    *,
+    revision: str | None = None,
+    api: HfApi | None = None,
+    app_dir: Path | None = None,
+    private: bool = False,
+) -> DeployedSpace:
+    """Create or update the static Space `space_id` for `model_repo` at `revision` (default: newest release).
+
+    `space-config.json` pins the model commit, so the page loads exactly the files that were released.
+    Refuses a model commit without the web export: the page could only show an error.
+    """
+    from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
+
+    from hubtools.serve.deploy import DeployedSpace, _model_datasets, git_blob_id
+    from hubtools.serve.resolve import _hub_error, resolve_model
+
+    api = api or HfApi()
+    resolved = resolve_model(model_repo, revision, api=api)
+    if resolved.subfolder:
+        raise HubtoolsError(f"'{revision}': a static Space serves a release or commit, not a checkpoint folder")
+    if getattr(api.model_info(model_repo, revision=resolved.commit), "private", False):
+        raise HubtoolsError(
+            f"{model_repo} is private: visitors' browsers load the model without a token, so a static Space "
+            "can only serve a public model repo"
+        )
+    if not api.file_exists(model_repo, WEB_MODEL_FILE, revision=resolved.commit):
+        raise HubtoolsError(
+            f"{model_repo}@{resolved.revision} has no {WEB_MODEL_FILE} for the browser: publish a release with "
+            "`web = true` (the default), or export one with `hubtools space export-web`"
+        )
+    config = space_config(model_repo, resolved.commit, api.endpoint)
+    datasets = _model_datasets(model_repo, resolved.commit, api)
+    files = static_space_files(app_dir or WEB_APP_DIR, config, models=[model_repo], datasets=datasets)
+    try:
+        api.create_repo(space_id, repo_type="space", space_sdk="static", exist_ok=True, private=private or None)
+        remote = {
+            e.path: e for e in api.list_repo_tree(space_id, repo_type="space", recursive=True) if hasattr(e, "size")
+        }
+    except Exception as error:
+        raise _hub_error(error, space_id) from error
+    operations: list = [
+        CommitOperationAdd(path_in_repo=path, path_or_fileobj=content)
+        for path, content in sorted(files.items())
+        if not _same(remote.get(path), content, git_blob_id)
+    ]
+    stale = [path for path in remote if path.startswith("vendor/") and path not in files]
+    operations += [CommitOperationDelete(path_in_repo=path) for path in stale]
+    if not operations:
+        return DeployedSpace(repo_id=space_id, commit=api.repo_info(space_id, repo_type="space").sha, changed=False)
+    info = api.create_commit(
+        space_id,
+        repo_type="space",
+        operations=operations,
+        commit_message=f"Deploy static chat Space for {model_repo}@{resolved.commit[:12]}",
+    )
+    return DeployedSpace(repo_id=space_id, commit=info.oid, changed=True)
+
+
+def _same(entry: Any, content: bytes | Path, blob_id) -> bool:
+    """Whether the remote file already holds `content` (LFS files by sha256, others by git blob id)."""
+    if entry is None:
+        return False
+    data = content.read_bytes() if isinstance(content, Path) else content
+    if getattr(entry, "lfs", None) is not None:
+        return entry.lfs.sha256 == hashlib.sha256(data).hexdigest()
+    return getattr(entry, "blob_id", None) == blob_id(data)
