@@ -17,16 +17,15 @@ from typing import TYPE_CHECKING, Any
 
 from hubtools.cards import TEMPLATES_DIR
 from hubtools.errors import HubtoolsError
-from hubtools.evaluation.report import EVAL_RESULTS_FILE, ROLES, Answer, EvalReport, ModelRef
+from hubtools.evaluation.report import ROLES, Answer, EvalReport, ModelRef
 from hubtools.hub.target import DEFAULT_ENDPOINT
+from hubtools.paths import EVAL_RESULTS_FILE, LOSS_CURVE_FILE, TRAIN_RECORD_FILE
 
 if TYPE_CHECKING:
     import jinja2
     from huggingface_hub import ModelCardData
 
 MODEL_CARD_TEMPLATE = "model_card.md.jinja"
-TRAIN_FILE = "hubtools_train.json"
-LOSS_CURVE_FILE = "loss_curve.png"
 ROLE_HEADERS = {"base": "base model", "fine_tuned": "this model", "previous": "previous release"}
 # Framework versions shown first, in this order; any others follow alphabetically.
 FRAMEWORKS = ("hubtools", "transformers", "trl", "datasets", "torch")
@@ -51,7 +50,7 @@ def render_model_card(
     from huggingface_hub import ModelCard
 
     model_dir = Path(model_dir)
-    train = _read_json(model_dir / TRAIN_FILE, hint="train the model with `hubtools train` first")
+    train = _read_json(model_dir / TRAIN_RECORD_FILE, hint="train the model with `hubtools train` first")
     report = EvalReport.read(model_dir / EVAL_RESULTS_FILE)
     previous_report = EvalReport.read(Path(previous)) if previous is not None else None
     endpoint = (endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from hubtools.errors import HubtoolsError
+from hubtools.paths import EVAL_RESULTS_FILE
 
 FORMAT = 1
-EVAL_RESULTS_FILE = "eval_results.json"
 # Answer roles in a probe row, in table order.
 ROLES = ("base", "fine_tuned", "previous")
 LossOn = Literal["assistant", "all"]
