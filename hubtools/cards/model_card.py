@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import struct
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -126,12 +125,15 @@ def count_parameters(model_dir: Path) -> int | None:
     files = sorted(Path(model_dir).glob("*.safetensors"))
     if not files:
         return None
+    from safetensors import SafetensorError, safe_open
+
     total = 0
     for path in files:
-        with path.open("rb") as handle:
-            (size,) = struct.unpack("<Q", handle.read(8))
-            header = json.loads(handle.read(size))
-        total += sum(math.prod(entry["shape"]) for name, entry in header.items() if name != "__metadata__")
+        try:
+            with safe_open(path, framework="numpy") as weights:
+                total += sum(math.prod(weights.get_slice(name).get_shape()) for name in weights.keys())
+        except (OSError, SafetensorError) as error:
+            raise HubtoolsError(f"{path}: not a readable safetensors file: {error}") from None
     return total
 
 
