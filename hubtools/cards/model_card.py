@@ -8,6 +8,7 @@ them, so the same release always renders the same card. The YAML header is huggi
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import os
@@ -108,7 +109,7 @@ def metric(value: float) -> float:
 def escape_cell(value: Any) -> str:
     """Text safe inside a Markdown table cell: `|` escaped, newlines as <br>, HTML special characters as entities."""
     text = str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = html.escape(text, quote=False)  # quotes stay: they are harmless in a cell and read better
     return text.replace("|", "\\|").replace("\n", "<br>")
 
 
