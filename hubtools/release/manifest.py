@@ -1,9 +1,17 @@
-"""`release.json`: what a release is made of, committed to the model repo and printed with `--json`."""
+"""`release.json`: what a release is made of, committed to the model repo and printed with `--json`.
+
+The layout is published (every released model repo holds one), so it stays exactly as older runs wrote it:
+sorted keys, one line, and no `tag` under `space` (the Space is tagged separately). Reading ignores keys it
+does not know, so a manifest from an older or newer hubtools still loads.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from typing import Any
+
+from pydantic import TypeAdapter, field_serializer
+from pydantic.dataclasses import dataclass
 
 MANIFEST_FILE = "release.json"
 
@@ -24,21 +32,20 @@ class Manifest:
     recipe_hash: str
     hubtools_version: str
 
+    @field_serializer("space", mode="wrap")
+    def _space_without_tag(self, space: RepoRef | None, handler: Any) -> dict[str, Any] | None:
+        data = handler(space)
+        if data is not None:
+            data.pop("tag")
+        return data
+
     def to_json(self) -> str:
-        data = asdict(self)
-        if self.space is not None:
-            data["space"].pop("tag")
-        return json.dumps(data, sort_keys=True)
+        return json.dumps(_MANIFEST.dump_python(self), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Manifest:
-        data = json.loads(text)
-        space = data.get("space")
-        return cls(
-            version=data["version"],
-            dataset=RepoRef(**data["dataset"]),
-            model=RepoRef(**data["model"]),
-            space=RepoRef(**space) if space else None,
-            recipe_hash=data["recipe_hash"],
-            hubtools_version=data["hubtools_version"],
-        )
+        """Parse `release.json`; a ValueError (pydantic's ValidationError is one) for a broken file."""
+        return _MANIFEST.validate_python(json.loads(text))
+
+
+_MANIFEST = TypeAdapter(Manifest)
