@@ -5,6 +5,9 @@ so a crash, Ctrl-C or a full disk leaves an existing file exactly as it was; a f
 `HubtoolsError` naming the target. `check_output_file` and `refuse_overlaps` run before anything is
 written: an output that is a folder, sits under a file, or is (through `./`, symlinks or hard links) an
 input or another output is refused.
+
+It also names what the stages share on disk: `hubtools_home()` (hubtools' own state) and the file names one stage
+writes and a later one reads, so no stage imports another (or the Hub target) for a path.
 """
 
 from __future__ import annotations
@@ -18,6 +21,19 @@ from pathlib import Path
 from typing import IO
 
 from hubtools.errors import HubtoolsError
+
+TRAIN_RECORD_FILE = "hubtools_train.json"  # written by train next to the model; read by eval, cards and release
+EVAL_RESULTS_FILE = "eval_results.json"  # written by eval in the model folder; read by cards and the next release
+LOSS_CURVE_FILE = "loss_curve.png"  # drawn by train from the log; shown on the model card
+SPACE_VARIABLES_FILE = "space_variables.json"  # the Space's variables, committed beside app.py by the deploy
+
+
+def hubtools_home() -> Path:
+    """Where hubtools keeps its own state (embedded Hub data, caches): `HUBTOOLS_HOME` or the user cache."""
+    env = os.environ.get("HUBTOOLS_HOME")
+    if env:
+        return Path(env).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "hubtools"
 
 
 def check_output_file(path: Path, label: str = "output") -> None:

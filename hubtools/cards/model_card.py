@@ -8,25 +8,24 @@ them, so the same release always renders the same card. The YAML header is huggi
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import os
-import struct
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hubtools.cards import TEMPLATES_DIR
 from hubtools.errors import HubtoolsError
-from hubtools.evaluation.report import EVAL_RESULTS_FILE, ROLES, Answer, EvalReport, ModelRef
+from hubtools.evaluation.report import ROLES, Answer, EvalReport, ModelRef
 from hubtools.hub.target import DEFAULT_ENDPOINT
+from hubtools.paths import EVAL_RESULTS_FILE, LOSS_CURVE_FILE, TRAIN_RECORD_FILE
 
 if TYPE_CHECKING:
     import jinja2
     from huggingface_hub import ModelCardData
 
 MODEL_CARD_TEMPLATE = "model_card.md.jinja"
-TRAIN_FILE = "hubtools_train.json"
-LOSS_CURVE_FILE = "loss_curve.png"
 # Written by the release's web export (hubtools.serve.onnx_export) beside the ONNX files it checked.
 WEB_REPORT_FILE = "onnx/hubtools_web.json"
 ROLE_HEADERS = {"base": "base model", "fine_tuned": "this model", "previous": "previous release"}
@@ -53,7 +52,7 @@ def render_model_card(
     from huggingface_hub import ModelCard
 
     model_dir = Path(model_dir)
-    train = _read_json(model_dir / TRAIN_FILE, hint="train the model with `hubtools train` first")
+    train = _read_json(model_dir / TRAIN_RECORD_FILE, hint="train the model with `hubtools train` first")
     report = EvalReport.read(model_dir / EVAL_RESULTS_FILE)
     previous_report = EvalReport.read(Path(previous)) if previous is not None else None
     endpoint = (endpoint or os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
@@ -112,7 +111,7 @@ def metric(value: float) -> float:
 def escape_cell(value: Any) -> str:
     """Text safe inside a Markdown table cell: `|` escaped, newlines as <br>, HTML special characters as entities."""
     text = str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = html.escape(text, quote=False)  # quotes stay: they are harmless in a cell and read better
     return text.replace("|", "\\|").replace("\n", "<br>")
 
 
@@ -129,12 +128,15 @@ def count_parameters(model_dir: Path) -> int | None:
     files = sorted(Path(model_dir).glob("*.safetensors"))
     if not files:
         return None
+    from safetensors import SafetensorError, safe_open
+
     total = 0
     for path in files:
-        with path.open("rb") as handle:
-            (size,) = struct.unpack("<Q", handle.read(8))
-            header = json.loads(handle.read(size))
-        total += sum(math.prod(entry["shape"]) for name, entry in header.items() if name != "__metadata__")
+        try:
+            with safe_open(path, framework="numpy") as weights:
+                total += sum(math.prod(weights.get_slice(name).get_shape()) for name in weights.keys())
+        except (OSError, SafetensorError) as error:
+            raise HubtoolsError(f"{path}: not a readable safetensors file: {error}") from None
     return total
 
 

@@ -100,7 +100,7 @@ def _input_of(error: BaseException) -> str:
 
 
 def _log_dirs() -> list[Path]:
-    from hubtools.hub.target import hubtools_home
+    from hubtools.paths import hubtools_home
 
     return [hubtools_home() / "logs", Path(tempfile.gettempdir()) / "hubtools-logs"]
 

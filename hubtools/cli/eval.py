@@ -94,9 +94,9 @@ def _source(name: str | None, revision: str | None, flag: str) -> Path | tuple[s
 def run_eval(args: argparse.Namespace) -> int:
     from pydantic import ValidationError
 
+    from hubtools._validation import format_validation_error
     from hubtools.errors import HubtoolsError
     from hubtools.hub.target import hub_target
-    from hubtools.recipes import format_validation_error
 
     with hub_target(args.hub, args.token):
         from hubtools.evaluation import EvalConfig, evaluate_model, load_eval_config

@@ -93,7 +93,8 @@ def _accounts(args: argparse.Namespace) -> Accounts:
 
 def serve_command(args: argparse.Namespace) -> int:
     from hubtools.hub.server import running_hub
-    from hubtools.hub.target import LOCAL_DEV_TOKEN, hubtools_home
+    from hubtools.hub.target import LOCAL_DEV_TOKEN
+    from hubtools.paths import hubtools_home
 
     root = args.root or hubtools_home() / "hub"
     accounts = _accounts(args)

@@ -93,6 +93,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "convert",
         help="write the fast CPU weights (CTranslate2 int8) for a model folder",
         description="What a release publishes beside the model as ct2-int8/ (library: convert_for_serving).",
+        epilog="examples:\n  hubtools space convert out/model out/model/ct2-int8\n"
+        "  hubtools space convert out/model out/model/ct2-f32 --quantization float32\n",
+        formatter_class=Formatter,
     )
     convert.add_argument("model_dir", type=Path, help="a save_pretrained model folder")
     convert.add_argument("out_dir", type=Path, help="output folder, e.g. MODEL_DIR/ct2-int8")
@@ -104,6 +107,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="write the in-browser copy (ONNX fp32 + q8, for transformers.js) of a model folder",
         description="What a release publishes beside the model as onnx/ (library: export_for_web), checked "
         "against transformers with onnxruntime; also copies the chat template into tokenizer_config.json.",
+        epilog="examples:\n  hubtools space export-web out/model\n\n"
+        "writes out/model/onnx/model.onnx (fp32) and onnx/model_quantized.onnx (q8) with their check report.\n",
+        formatter_class=Formatter,
     )
     export.add_argument("model_dir", type=Path, help="a save_pretrained model folder (gpt2 or opt)")
     export.set_defaults(func=export_web_command)

@@ -69,7 +69,7 @@ class BuildResult:
 
 
 def default_cache_dir() -> Path:
-    from hubtools.hub.target import hubtools_home
+    from hubtools.paths import hubtools_home
 
     return hubtools_home() / "cache" / "dedup"
 

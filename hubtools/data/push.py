@@ -11,7 +11,6 @@ Call it inside `hubtools.hub.target.hub_target(...)`, which points the HF librar
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,8 +20,7 @@ from hubtools.data.inputs import resolve_inputs
 from hubtools.data.recipe import DataRecipe, load_data_recipe
 from hubtools.errors import HubtoolsError
 from hubtools.recipes import recipe_hash
-
-VERSION = re.compile(r"^v\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$")
+from hubtools.versions import check_release_tag
 
 
 @dataclass(frozen=True)
@@ -41,7 +39,7 @@ class PushedDataset:
 
 
 def default_build_dir(recipe: DataRecipe) -> Path:
-    from hubtools.hub.target import hubtools_home
+    from hubtools.paths import hubtools_home
 
     return hubtools_home() / "builds" / recipe.name
 
@@ -92,8 +90,7 @@ def push_dataset(
     """
     from hubtools.cards.dataset_card import render_card_from_folder
 
-    if not VERSION.match(version):
-        raise HubtoolsError(f"--version: expected a version tag like v1.2.3, got {version!r}")
+    check_release_tag(version)
     recipe = load_data_recipe(recipe)
     out_dir = Path(out_dir) if out_dir is not None else default_build_dir(recipe)
     build = None if rebuild else reusable_build(out_dir, recipe)

@@ -5,12 +5,11 @@ Importing this package is cheap; torch, transformers, datasets and evaluate load
 
 from hubtools.evaluation.config import EvalConfig, load_eval_config
 from hubtools.evaluation.probes import DEFAULT_PROBES, flag_answer
-from hubtools.evaluation.report import EVAL_RESULTS_FILE, Answer, DatasetRef, EvalReport, ModelRef, ProbeResult
+from hubtools.evaluation.report import Answer, DatasetRef, EvalReport, ModelRef, ProbeResult
 from hubtools.evaluation.run import Source, evaluate_model
 
 __all__ = [
     "DEFAULT_PROBES",
-    "EVAL_RESULTS_FILE",
     "Answer",
     "DatasetRef",
     "EvalConfig",

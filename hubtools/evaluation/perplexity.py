@@ -1,4 +1,4 @@
-"""Held-out perplexity: the model scores every token once, the shipped `evaluate` metric aggregates.
+"""Held-out perplexity: the loop below scores every token once; exp(mean loss) is all the `evaluate` metric adds.
 
 Conversations go through the model's own chat template, exactly as in training. Which tokens count
 mirrors training too: with `{% generation %}` markers in the template (what `assistant_only_loss` needs)

@@ -7,16 +7,21 @@ Cards, releases and the next release's comparison all read this file, so it is o
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import AliasPath, ConfigDict, Field, TypeAdapter, ValidationError, model_serializer, model_validator
+from pydantic.dataclasses import dataclass
+
+from hubtools._validation import format_validation_error
 from hubtools.errors import HubtoolsError
+from hubtools.paths import EVAL_RESULTS_FILE
 
 FORMAT = 1
-EVAL_RESULTS_FILE = "eval_results.json"
 # Answer roles in a probe row, in table order.
 ROLES = ("base", "fine_tuned", "previous")
+Role = Literal["base", "fine_tuned", "previous"]
 LossOn = Literal["assistant", "all"]
 
 
@@ -29,12 +34,12 @@ class ModelRef:
     commit: str | None = None
     path: str | None = None
 
-    def to_json(self) -> dict[str, str]:
-        return {key: value for key, value in vars(self).items() if value is not None}
+    @model_serializer(mode="wrap")
+    def _set_fields_only(self, handler: Any) -> dict[str, Any]:
+        return {key: value for key, value in handler(self).items() if value is not None}
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ModelRef:
-        return cls(**{key: data.get(key) for key in ("repo_id", "revision", "commit", "path")})
+    def to_json(self) -> dict[str, str]:
+        return TypeAdapter(type(self)).dump_python(self)
 
     def __str__(self) -> str:
         if self.repo_id:
@@ -48,10 +53,6 @@ class DatasetRef(ModelRef):
 
     split: str = "test"
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> DatasetRef:
-        return cls(**{key: data.get(key) for key in ("repo_id", "revision", "commit", "path")}, split=data["split"])
-
 
 @dataclass(frozen=True)
 class Answer:
@@ -60,33 +61,32 @@ class Answer:
     text: str
     flags: tuple[str, ...] = ()
 
-    def to_json(self) -> dict[str, Any]:
-        return {"text": self.text, "flags": list(self.flags)}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Answer:
-        return cls(text=data["text"], flags=tuple(data.get("flags", ())))
-
 
 @dataclass(frozen=True)
 class ProbeResult:
     """A fixed prompt and the answers of the models that were asked (keys from `ROLES`)."""
 
     prompt: str
-    answers: dict[str, Answer]
+    answers: dict[Role, Answer]
+
+    @model_serializer(mode="wrap")
+    def _answers_in_table_order(self, handler: Any) -> dict[str, Any]:
+        data = handler(self)
+        data["answers"] = {role: data["answers"][role] for role in ROLES if role in data["answers"]}
+        return data
 
     def to_json(self) -> dict[str, Any]:
-        ordered = {role: self.answers[role].to_json() for role in ROLES if role in self.answers}
-        return {"prompt": self.prompt, "answers": ordered}
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ProbeResult:
-        return cls(data["prompt"], {role: Answer.from_json(answer) for role, answer in data["answers"].items()})
+        return _PROBE.dump_python(self)
 
 
-@dataclass(frozen=True)
+# Built in code by field name; read from the file, where the model references sit under `models`.
+@dataclass(frozen=True, config=ConfigDict(validate_by_name=True, validate_by_alias=True))
 class EvalReport:
-    """Held-out perplexity of the fine-tuned model plus the probe table of base / fine-tuned / previous."""
+    """Held-out perplexity of the fine-tuned model plus the probe table of base / fine-tuned / previous.
+
+    The file starts with `format` and nests the three model references under `models`: the aliases and the
+    serializer map that layout to these fields (errors name the file's fields), and pydantic checks every type.
+    """
 
     perplexity: float
     mean_loss: float
@@ -94,51 +94,40 @@ class EvalReport:
     num_sequences: int
     loss_on: LossOn
     eval_dataset: DatasetRef
-    model: ModelRef
-    base_model: ModelRef | None = None
-    previous: ModelRef | None = None
+    model: ModelRef = Field(validation_alias=AliasPath("models", "fine_tuned"))
+    base_model: ModelRef | None = Field(default=None, validation_alias=AliasPath("models", "base"))
+    previous: ModelRef | None = Field(default=None, validation_alias=AliasPath("models", "previous"))
     probes: list[ProbeResult] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
     hubtools_version: str = ""
 
-    def to_json(self) -> dict[str, Any]:
+    @model_validator(mode="before")
+    @classmethod
+    def _known_format(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("format") != FORMAT:  # a file (code builds with arguments)
+            raise HubtoolsError(f"eval results format {data.get('format')!r} is not supported (expected {FORMAT})")
+        return data
+
+    @model_serializer(mode="wrap")
+    def _to_file_layout(self, handler: Any) -> dict[str, Any]:
+        data = handler(self)
         return {
             "format": FORMAT,
-            "perplexity": self.perplexity,
-            "mean_loss": self.mean_loss,
-            "num_tokens": self.num_tokens,
-            "num_sequences": self.num_sequences,
-            "loss_on": self.loss_on,
-            "eval_dataset": self.eval_dataset.to_json(),
-            "models": {
-                "fine_tuned": self.model.to_json(),
-                "base": self.base_model.to_json() if self.base_model else None,
-                "previous": self.previous.to_json() if self.previous else None,
-            },
-            "settings": self.settings,
-            "probes": [probe.to_json() for probe in self.probes],
-            "hubtools_version": self.hubtools_version,
+            **{key: data[key] for key in ("perplexity", "mean_loss", "num_tokens", "num_sequences", "loss_on")},
+            "eval_dataset": data["eval_dataset"],
+            "models": {"fine_tuned": data["model"], "base": data["base_model"], "previous": data["previous"]},
+            "settings": data["settings"],
+            "probes": data["probes"],
+            "hubtools_version": data["hubtools_version"],
         }
+
+    def to_json(self) -> dict[str, Any]:
+        return _REPORT.dump_python(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> EvalReport:
-        if data.get("format") != FORMAT:
-            raise HubtoolsError(f"eval results format {data.get('format')!r} is not supported (expected {FORMAT})")
-        models = data["models"]
-        return cls(
-            perplexity=float(data["perplexity"]),
-            mean_loss=float(data["mean_loss"]),
-            num_tokens=int(data["num_tokens"]),
-            num_sequences=int(data["num_sequences"]),
-            loss_on=data["loss_on"],
-            eval_dataset=DatasetRef.from_json(data["eval_dataset"]),
-            model=ModelRef.from_json(models["fine_tuned"]),
-            base_model=ModelRef.from_json(models["base"]) if models.get("base") else None,
-            previous=ModelRef.from_json(models["previous"]) if models.get("previous") else None,
-            probes=[ProbeResult.from_json(probe) for probe in data.get("probes", [])],
-            settings=dict(data.get("settings", {})),
-            hubtools_version=data.get("hubtools_version", ""),
-        )
+        """The report in `data` (the file's layout); a ValidationError names the field that is wrong."""
+        return _REPORT.validate_python(data)
 
     def write(self, path: Path) -> Path:
         """Write the JSON (stable key order, trailing newline) and return its path."""
@@ -153,8 +142,18 @@ class EvalReport:
         if path.is_dir():
             path = path / EVAL_RESULTS_FILE
         try:
-            return cls.from_json(json.loads(path.read_text(encoding="utf-8")))
+            data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise HubtoolsError(f"no eval results at {path} (run `hubtools eval` first)") from None
-        except (ValueError, KeyError, TypeError) as error:
-            raise HubtoolsError(f"{path}: invalid eval results: {error!r}") from None
+        except (OSError, ValueError) as error:
+            raise HubtoolsError(f"{path}: invalid eval results: {error}") from None
+        try:
+            return cls.from_json(data)
+        except HubtoolsError as error:
+            raise HubtoolsError(f"{path}: {error}") from None
+        except ValidationError as error:
+            raise HubtoolsError(format_validation_error(path, error)) from None
+
+
+_PROBE = TypeAdapter(ProbeResult)
+_REPORT = TypeAdapter(EvalReport)

@@ -19,14 +19,14 @@ from hubtools.errors import HubtoolsError
 from hubtools.evaluation.config import EvalConfig
 from hubtools.evaluation.perplexity import compute_perplexity
 from hubtools.evaluation.probes import probe_answers, probe_table, prompt_format
-from hubtools.evaluation.report import EVAL_RESULTS_FILE, Answer, DatasetRef, EvalReport, ModelRef
+from hubtools.evaluation.report import Answer, DatasetRef, EvalReport, ModelRef
+from hubtools.paths import EVAL_RESULTS_FILE, TRAIN_RECORD_FILE
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 # A local folder, a Hub repo id (at main), or (repo id, revision).
 Source = Path | str | tuple[str, str | None]
-TRAIN_FILE = "hubtools_train.json"
 # Files a model needs to load; other weight formats in a Hub repo (tf, flax, onnx) are never fetched.
 _MODEL_FILES = ["*.json", "*.jinja", "*.txt", "*.model", "*.tiktoken", "tokenizer*"]
 
@@ -215,7 +215,7 @@ def load_model(
 
 def read_train_info(model_dir: Path) -> dict[str, Any]:
     """`hubtools_train.json` when the folder has one (a model from elsewhere has none)."""
-    path = model_dir / TRAIN_FILE
+    path = model_dir / TRAIN_RECORD_FILE
     if not path.is_file():
         return {}
     try:

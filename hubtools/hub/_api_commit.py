@@ -5,10 +5,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from hubtools.hub._card_rules import validate_card
 from hubtools.hub._cards import parse_front_matter
+from hubtools.hub._context import RouteHub
 from hubtools.hub._errors import HubError, bad_request
 from hubtools.hub._gitignore import GitIgnore
 from hubtools.hub._http import COMMIT_LIMIT, LIST_LIMIT, BodyError, Request, Response, json_response, unquote
@@ -18,13 +19,10 @@ from hubtools.hub._tree import Tree
 from hubtools.hub.lfs import Pointer, check_oid, lfs_patterns, upload_mode
 from hubtools.hub.storage import Repo
 
-if TYPE_CHECKING:
-    from hubtools.hub.server import HubServer
-
 LFS_MEDIA_TYPE = "application/vnd.git-lfs+json"
 
 
-def validate_yaml(hub: HubServer, request: Request) -> Response:
+def validate_yaml(hub: RouteHub, request: Request) -> Response:
     body = request.json_object(LIST_LIMIT)
     content, repo_type = body.get("content"), body.get("repoType") or "model"
     if not isinstance(content, str):
@@ -60,7 +58,7 @@ def _gitignore(repo: Repo, snapshot: Tree, sent: object) -> GitIgnore | None:
     return GitIgnore(repo.read_blob(entry.oid).decode("utf-8", errors="replace"))
 
 
-def preupload(hub: HubServer, request: Request, url_type: str, namespace: str, name: str, rev: str) -> Response:
+def preupload(hub: RouteHub, request: Request, url_type: str, namespace: str, name: str, rev: str) -> Response:
     repo = hub.repo_for_write(request, url_type, namespace, name)
     sha = repo.resolve(unquote(rev))
     body = request.json_object(LIST_LIMIT)
@@ -89,7 +87,7 @@ def preupload(hub: HubServer, request: Request, url_type: str, namespace: str, n
     return json_response({"files": answers, "commitOid": sha})
 
 
-def lfs_batch(hub: HubServer, request: Request, prefix: str | None, namespace: str, name: str) -> Response:
+def lfs_batch(hub: RouteHub, request: Request, prefix: str | None, namespace: str, name: str) -> Response:
     repo = hub.repo_for_write(request, (prefix or "models"), namespace, name)
     body = request.json_object(LIST_LIMIT)
     if body.get("operation") != "upload":
@@ -113,7 +111,7 @@ def lfs_batch(hub: HubServer, request: Request, prefix: str | None, namespace: s
     return Response(200, {"Content-Type": LFS_MEDIA_TYPE}, data)
 
 
-def lfs_upload(hub: HubServer, request: Request, oid: str) -> Response:
+def lfs_upload(hub: RouteHub, request: Request, oid: str) -> Response:
     """The PUT target of a batch answer: no credentials, so the URL signature and the body's sha256 decide."""
     size = hub.store.lfs.check_signature(
         oid, request.param("size", "") or "", request.param("expires", "") or "", request.param("sig", "") or ""
@@ -128,7 +126,7 @@ def lfs_upload(hub: HubServer, request: Request, oid: str) -> Response:
     return Response(200, {"Content-Type": "text/plain"}, b"")
 
 
-def _parse_ndjson(hub: HubServer, data: bytes) -> tuple[dict[str, Any], list[Operation]]:
+def _parse_ndjson(hub: RouteHub, data: bytes) -> tuple[dict[str, Any], list[Operation]]:
     header: dict[str, Any] | None = None
     operations: list[Operation] = []
     for number, line in enumerate(data.splitlines(), start=1):
@@ -154,7 +152,7 @@ def _parse_ndjson(hub: HubServer, data: bytes) -> tuple[dict[str, Any], list[Ope
     return header, operations
 
 
-def _operation(hub: HubServer, key: object, value: dict[str, Any], number: int) -> Operation:
+def _operation(hub: RouteHub, key: object, value: dict[str, Any], number: int) -> Operation:
     if key == "file":
         path = check_path(value.get("path"))
         content, encoding = value.get("content"), value.get("encoding")
@@ -188,7 +186,7 @@ def _operation(hub: HubServer, key: object, value: dict[str, Any], number: int) 
     raise bad_request(f"Line {number}: unsupported operation {key!r}")
 
 
-def commit(hub: HubServer, request: Request, url_type: str, namespace: str, name: str, rev: str) -> Response:
+def commit(hub: RouteHub, request: Request, url_type: str, namespace: str, name: str, rev: str) -> Response:
     repo = hub.repo_for_write(request, url_type, namespace, name)
     header, operations = _parse_ndjson(hub, request.body(COMMIT_LIMIT))
     summary, description = header.get("summary"), header.get("description") or ""

@@ -9,15 +9,12 @@ redirect), with single byte ranges for resumed downloads.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
+from hubtools.hub._context import RouteHub
 from hubtools.hub._errors import HubError, entry_not_found
 from hubtools.hub._http import Request, Response, iso, json_response, unquote
 from hubtools.hub._names import check_path
 from hubtools.hub._tree import reachable_lfs_files
-
-if TYPE_CHECKING:
-    from hubtools.hub.server import HubServer
 
 # What the Hub shows of a gated repo without access: its card and attributes.
 UNGATED_FILES = frozenset({"README.md", ".gitattributes"})
@@ -44,7 +41,7 @@ def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
     return start, length
 
 
-def list_lfs_files(hub: HubServer, request: Request, url_type: str, namespace: str, name: str) -> Response:
+def list_lfs_files(hub: RouteHub, request: Request, url_type: str, namespace: str, name: str) -> Response:
     """The LFS objects a repo references (`list_lfs_files`); `pushedAt` is when the content reached the store."""
     repo = hub.repo_for_write(request, url_type, namespace, name)  # the Hub lists them to the repo's owners
     items = []
@@ -66,7 +63,7 @@ def list_lfs_files(hub: HubServer, request: Request, url_type: str, namespace: s
     return json_response(items)
 
 
-def refuse_lfs_deletion(hub: HubServer, request: Request, url_type: str, namespace: str, name: str) -> Response:
+def refuse_lfs_deletion(hub: RouteHub, request: Request, url_type: str, namespace: str, name: str) -> Response:
     hub.repo_for_write(request, url_type, namespace, name)
     message = "LFS objects are shared by all repos of the embedded Hub and are not deleted per repo"
     raise HubError(501, message, code="NotImplemented")
@@ -80,7 +77,7 @@ def _cache_control(by_sha: bool, private: bool) -> str:
 
 
 def resolve(
-    hub: HubServer, request: Request, prefix: str | None, namespace: str, name: str, rev: str, path: str
+    hub: RouteHub, request: Request, prefix: str | None, namespace: str, name: str, rev: str, path: str
 ) -> Response:
     repo = hub.repo_for_read(request, prefix or "models", namespace, name)
     sha = repo.resolve(unquote(rev))

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import urllib.parse
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from hubtools.hub._context import RouteHub
 from hubtools.hub._errors import HubError, bad_request, conflict, unauthorized
 from hubtools.hub._http import LIST_LIMIT, Request, Response, iso, json_response, unquote
 from hubtools.hub._names import SPACE_SDKS, URL_PREFIXES, check_path, check_repo_id, repo_type_from_body
 from hubtools.hub.storage import Repo
 
-if TYPE_CHECKING:
-    from hubtools.hub.server import HubServer
 
-
-def whoami(hub: HubServer, request: Request) -> Response:
+def whoami(hub: RouteHub, request: Request) -> Response:
     """The caller and their organizations, in huggingface.co's shape."""
     user = request.user
     if user is None:
@@ -52,7 +50,7 @@ def whoami(hub: HubServer, request: Request) -> Response:
     )
 
 
-def no_namespace(hub: HubServer, request: Request, *groups: str | None) -> Response:
+def no_namespace(hub: RouteHub, request: Request, *groups: str | None) -> Response:
     name = unquote(next(group for group in groups if group and group not in ("datasets", "spaces", "models")))
     raise HubError(404, f"Repository not found: {name!r} (repo ids are 'namespace/name')", code="RepoNotFound")
 
@@ -65,7 +63,7 @@ def _body_repo(request: Request, body: dict[str, Any], default_namespace: str) -
     return repo_type_from_body(body.get("type")), check_repo_id(repo_id)
 
 
-def create_repo(hub: HubServer, request: Request) -> Response:
+def create_repo(hub: RouteHub, request: Request) -> Response:
     user = hub.require_user(request)
     body = request.json_object()
     repo_type, repo_id = _body_repo(request, body, user.name)
@@ -90,7 +88,7 @@ def create_repo(hub: HubServer, request: Request) -> Response:
     return json_response({"url": url, "name": repo_id, "id": repo_id})
 
 
-def delete_repo(hub: HubServer, request: Request) -> Response:
+def delete_repo(hub: RouteHub, request: Request) -> Response:
     user = hub.require_user(request)
     repo_type, repo_id = _body_repo(request, request.json_object(), user.name)
     namespace, name = repo_id.split("/")
@@ -99,7 +97,7 @@ def delete_repo(hub: HubServer, request: Request) -> Response:
     return json_response({})
 
 
-def move_repo(hub: HubServer, request: Request) -> Response:
+def move_repo(hub: RouteHub, request: Request) -> Response:
     """Rename or transfer a repo: the caller must own both the source and the target namespace."""
     hub.require_user(request)
     body = request.json_object()
@@ -116,7 +114,7 @@ def move_repo(hub: HubServer, request: Request) -> Response:
 
 
 def auth_check(
-    hub: HubServer, request: Request, url_type: str, namespace: str, name: str, write: str | None = None
+    hub: RouteHub, request: Request, url_type: str, namespace: str, name: str, write: str | None = None
 ) -> Response:
     """200 when the caller may read (or, with `/write`, write) the repo; otherwise the error the access would get."""
     if write:
@@ -126,7 +124,7 @@ def auth_check(
     return json_response({})
 
 
-def update_settings(hub: HubServer, request: Request, url_type: str, namespace: str, name: str) -> Response:
+def update_settings(hub: RouteHub, request: Request, url_type: str, namespace: str, name: str) -> Response:
     repo = hub.repo_for_write(request, url_type, namespace, name)
     body = request.json_object()
     unknown = sorted(set(body) - {"visibility", "private", "gated"})
@@ -147,7 +145,7 @@ def update_settings(hub: HubServer, request: Request, url_type: str, namespace: 
 
 
 def repo_info(
-    hub: HubServer, request: Request, url_type: str, namespace: str, name: str, rev: str | None = None
+    hub: RouteHub, request: Request, url_type: str, namespace: str, name: str, rev: str | None = None
 ) -> Response:
     repo = hub.repo_for_read(request, url_type, namespace, name)
     sha = repo.resolve(unquote(rev) if rev else "main")
@@ -191,7 +189,7 @@ def _page(request: Request, name: str) -> int:
 
 
 def tree(
-    hub: HubServer, request: Request, url_type: str, namespace: str, name: str, rev: str, path: str | None = None
+    hub: RouteHub, request: Request, url_type: str, namespace: str, name: str, rev: str, path: str | None = None
 ) -> Response:
     repo = hub.repo_for_read(request, url_type, namespace, name)
     sha = repo.resolve(unquote(rev))
@@ -222,7 +220,7 @@ def _last_commit(repo: Repo, sha: str, path: str) -> dict[str, Any] | None:
     return {"id": commit, "title": title, "date": iso(int(timestamp))}
 
 
-def paths_info(hub: HubServer, request: Request, url_type: str, namespace: str, name: str, rev: str) -> Response:
+def paths_info(hub: RouteHub, request: Request, url_type: str, namespace: str, name: str, rev: str) -> Response:
     repo = hub.repo_for_read(request, url_type, namespace, name)
     sha = repo.resolve(unquote(rev))
     form = request.form_or_json(LIST_LIMIT)
@@ -243,7 +241,7 @@ def _ref_item(name: str, ref: str, target: str) -> dict[str, str]:
     return {"name": name, "ref": ref, "targetCommit": target}
 
 
-def refs(hub: HubServer, request: Request, url_type: str, namespace: str, name: str) -> Response:
+def refs(hub: RouteHub, request: Request, url_type: str, namespace: str, name: str) -> Response:
     repo = hub.repo_for_read(request, url_type, namespace, name)
     data: dict[str, list[dict[str, str]]] = {"branches": [], "converts": [], "tags": [], "pullRequests": []}
     for ref, target in sorted(repo.refs().items()):
@@ -258,7 +256,7 @@ def refs(hub: HubServer, request: Request, url_type: str, namespace: str, name: 
     return json_response(data)
 
 
-def commits(hub: HubServer, request: Request, url_type: str, namespace: str, name: str, rev: str) -> Response:
+def commits(hub: RouteHub, request: Request, url_type: str, namespace: str, name: str, rev: str) -> Response:
     repo = hub.repo_for_read(request, url_type, namespace, name)
     sha = repo.resolve(unquote(rev))
     page, size = _page(request, "p"), hub.commits_page_size
@@ -283,7 +281,7 @@ def commits(hub: HubServer, request: Request, url_type: str, namespace: str, nam
     return json_response(items, headers=headers)
 
 
-def create_branch(hub: HubServer, request: Request, url_type: str, namespace: str, name: str, branch: str) -> Response:
+def create_branch(hub: RouteHub, request: Request, url_type: str, namespace: str, name: str, branch: str) -> Response:
     repo = hub.repo_for_write(request, url_type, namespace, name)
     body = request.json_object()
     if body.get("emptyBranch"):
@@ -295,12 +293,12 @@ def create_branch(hub: HubServer, request: Request, url_type: str, namespace: st
     return json_response({})
 
 
-def delete_branch(hub: HubServer, request: Request, url_type: str, namespace: str, name: str, branch: str) -> Response:
+def delete_branch(hub: RouteHub, request: Request, url_type: str, namespace: str, name: str, branch: str) -> Response:
     hub.repo_for_write(request, url_type, namespace, name).delete_branch(unquote(branch))
     return json_response({})
 
 
-def create_tag(hub: HubServer, request: Request, url_type: str, namespace: str, name: str, rev: str) -> Response:
+def create_tag(hub: RouteHub, request: Request, url_type: str, namespace: str, name: str, rev: str) -> Response:
     repo = hub.repo_for_write(request, url_type, namespace, name)
     body = request.json_object()
     tag, message = body.get("tag"), body.get("message")
@@ -310,12 +308,12 @@ def create_tag(hub: HubServer, request: Request, url_type: str, namespace: str, 
     return json_response({})
 
 
-def delete_tag(hub: HubServer, request: Request, url_type: str, namespace: str, name: str, tag: str) -> Response:
+def delete_tag(hub: RouteHub, request: Request, url_type: str, namespace: str, name: str, tag: str) -> Response:
     hub.repo_for_write(request, url_type, namespace, name).delete_tag(unquote(tag))
     return json_response({})
 
 
-def super_squash(hub: HubServer, request: Request, url_type: str, namespace: str, name: str, branch: str) -> Response:
+def super_squash(hub: RouteHub, request: Request, url_type: str, namespace: str, name: str, branch: str) -> Response:
     repo = hub.repo_for_write(request, url_type, namespace, name)
     message = request.json_object().get("message") or f"Super-squash branch '{unquote(branch)}'"
     if not isinstance(message, str):
@@ -323,7 +321,7 @@ def super_squash(hub: HubServer, request: Request, url_type: str, namespace: str
     return json_response({"commitId": repo.squash(unquote(branch), message, hub.identity(request))})
 
 
-def space_variables(hub: HubServer, request: Request, namespace: str, name: str) -> Response:
+def space_variables(hub: RouteHub, request: Request, namespace: str, name: str) -> Response:
     """GET lists, POST `{key, value, description?}` sets, DELETE `{key}` removes; each answers the whole set."""
     repo = hub.repo_for_write(request, "spaces", namespace, name)
     if request.method != "GET":

@@ -15,14 +15,11 @@ import time
 import uuid
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from hubtools.hub._cors import cors_headers, preflight
 from hubtools.hub._errors import HubError
 from hubtools.hub._http import Request, Response, error_response
-
-if TYPE_CHECKING:
-    from hubtools.hub.server import HubServer
 
 
 @dataclass
@@ -39,6 +36,18 @@ class Limits:
     queue_timeout: float = 60.0  # a request waiting longer than this for a free slot gets 503
 
 
+class ServedHub(Protocol):
+    """What the transport needs of the Hub it serves (the server passes itself; nothing imports it back)."""
+
+    url: str
+    limits: Limits
+    log_requests: bool
+
+    def handle(self, request: Request) -> Response: ...
+
+    def log(self, message: str) -> None: ...
+
+
 _BUSY_BODY = b'{"error": "Too many connections to the embedded Hub, try again"}'
 _BUSY = (
     b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\nRetry-After: 5\r\n"
@@ -50,7 +59,7 @@ class ThreadingServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256  # the listen backlog: socketserver's default of 5 makes bursts of clients wait seconds
 
-    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], hub: HubServer) -> None:
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], hub: ServedHub) -> None:
         self.address_family = socket.AF_INET6 if ":" in address[0] else socket.AF_INET
         self.hub = hub
         self._connections: set[socket.socket] = set()

@@ -17,19 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hubtools.errors import HubtoolsError
+from hubtools.paths import hubtools_home
 
 DEFAULT_ENDPOINT = "https://huggingface.co"
 LOCAL = "local"
 # The embedded Hub accepts any non-empty token when started without --token.
 LOCAL_DEV_TOKEN = "hf_local_dev"
-
-
-def hubtools_home() -> Path:
-    """Where hubtools keeps its own state (embedded Hub data, caches): `HUBTOOLS_HOME` or the user cache."""
-    env = os.environ.get("HUBTOOLS_HOME")
-    if env:
-        return Path(env).expanduser()
-    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "hubtools"
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from pathlib import Path
 import tomllib
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from hubtools._validation import format_validation_error
 from hubtools.errors import HubtoolsError
 from hubtools.hub._names import is_valid_name
 
@@ -95,13 +96,19 @@ class Accounts:
 class _UserEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    token: str | list[str] = Field(description="one token, or a list of tokens")
+    token: list[str] = Field(description="one token, or a list of tokens")
     orgs: list[str] = Field(default_factory=list)
+
+    @field_validator("token", mode="before")
+    @classmethod
+    def _one_token_is_a_list(cls, value: object) -> object:
+        if not isinstance(value, (str, list)):  # one type below, so errors name `token`, not a union member
+            raise ValueError("give a token (a string) or a list of tokens")
+        return [value] if isinstance(value, str) else value
 
     @field_validator("token")
     @classmethod
-    def _tokens_usable(cls, value: str | list[str]) -> str | list[str]:
-        tokens = [value] if isinstance(value, str) else value
+    def _tokens_usable(cls, tokens: list[str]) -> list[str]:
         if not tokens:
             raise ValueError("give at least one token")
         for token in tokens:
@@ -109,7 +116,7 @@ class _UserEntry(BaseModel):
                 raise ValueError("a token must be non-empty and contain no spaces")
             if len(token) > _MAX_TOKEN:
                 raise ValueError(f"a token is at most {_MAX_TOKEN} characters")
-        return value
+        return tokens
 
     @field_validator("orgs")
     @classmethod
@@ -137,31 +144,26 @@ def load_users(path: Path) -> Accounts:
     try:
         parsed = _UsersFile.model_validate(raw)
     except ValidationError as error:
-        problems = []
-        for item in error.errors():
-            where = ".".join(str(part) for part in item["loc"]) or "(top level)"
-            message = "unknown field" if item["type"] == "extra_forbidden" else item["msg"]
-            problems.append(f"{path}: field {where}: {message}")
-        raise HubtoolsError("\n".join(problems)) from None
+        raise HubtoolsError(format_validation_error(path, error, show_input=False)) from None  # inputs are tokens
     if not parsed.users:
-        raise HubtoolsError(f"{path}: field users: define at least one [users.NAME] table")
+        raise HubtoolsError(f"{path}: users: define at least one [users.NAME] table")
     tokens: list[tuple[str, User]] = []
     owners: dict[str, str] = {}
     names: dict[str, str] = {}
     for name in parsed.users:
         if not is_valid_name(name):
-            raise HubtoolsError(f"{path}: field users.{name}: invalid user name (letters, digits, '-', '_', '.')")
+            raise HubtoolsError(f"{path}: users.{name}: invalid user name (letters, digits, '-', '_', '.')")
         if name.lower() in names:  # namespaces match case-insensitively, as repo ids do
-            raise HubtoolsError(f"{path}: field users.{name}: the same name as users.{names[name.lower()]}")
+            raise HubtoolsError(f"{path}: users.{name}: the same name as users.{names[name.lower()]}")
         names[name.lower()] = name
     for name, entry in parsed.users.items():
         clash = sorted(org for org in entry.orgs if org.lower() in names)
         if clash:
-            raise HubtoolsError(f"{path}: field users.{name}.orgs: {clash[0]!r} is also a user name")
+            raise HubtoolsError(f"{path}: users.{name}.orgs: {clash[0]!r} is also a user name")
         user = User(name, tuple(entry.orgs))
-        for token in [entry.token] if isinstance(entry.token, str) else entry.token:
+        for token in entry.token:
             if token in owners and owners[token] != name:
-                raise HubtoolsError(f"{path}: field users.{name}.token: the same token is given to {owners[token]!r}")
+                raise HubtoolsError(f"{path}: users.{name}.token: the same token is given to {owners[token]!r}")
             owners[token] = name
             tokens.append((token, user))
     return Accounts(tokens)

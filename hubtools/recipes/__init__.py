@@ -1,7 +1,8 @@
 """Recipes are data: typed TOML files validated at load, shipped by name or given as a path.
 
 Shipped recipes live in `hubtools/recipes/<kind>/<name>.toml` (kinds: `data`, `train`, `release`); a RECIPE
-argument is either such a name or a path to a `.toml` file. Field types and the error format: `fields.py`.
+argument is either such a name or a path to a `.toml` file. Field types: `fields.py`; the error format:
+`hubtools._validation`.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from hubtools._validation import format_validation_error
 from hubtools.errors import HubtoolsError
-from hubtools.recipes.fields import format_validation_error
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -1,9 +1,18 @@
-"""`release.json`: what a release is made of, committed to the model repo and printed with `--json`."""
+"""`release.json`: what a release is made of, committed to the model repo and printed with `--json`.
+
+The layout is published (every released model repo holds one), so it stays exactly as older runs wrote it:
+sorted keys, one line, no `tag` under `space`/`web_space` (Spaces are tagged separately) and no `web_space`
+key when there is none. Reading ignores keys it
+does not know, so a manifest from an older or newer hubtools still loads.
+"""
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from typing import Any
+
+from pydantic import TypeAdapter, field_serializer
+from pydantic.dataclasses import dataclass
 
 MANIFEST_FILE = "release.json"
 
@@ -25,25 +34,23 @@ class Manifest:
     hubtools_version: str
     web_space: RepoRef | None = None  # the static (in-browser) chat Space; left out of release.json when none
 
+    @field_serializer("space", "web_space", mode="wrap")
+    def _space_without_tag(self, space: RepoRef | None, handler: Any) -> dict[str, Any] | None:
+        data = handler(space)
+        if data is not None:
+            data.pop("tag")
+        return data
+
     def to_json(self) -> str:
-        data = asdict(self)
-        for key in ("space", "web_space"):
-            if data[key] is not None:
-                data[key].pop("tag")
-        if data["web_space"] is None:
+        data = _MANIFEST.dump_python(self)
+        if data["web_space"] is None:  # releases without a static Space keep the layout older runs wrote
             del data["web_space"]
         return json.dumps(data, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Manifest:
-        data = json.loads(text)
-        space, web_space = data.get("space"), data.get("web_space")
-        return cls(
-            version=data["version"],
-            dataset=RepoRef(**data["dataset"]),
-            model=RepoRef(**data["model"]),
-            space=RepoRef(**space) if space else None,
-            recipe_hash=data["recipe_hash"],
-            hubtools_version=data["hubtools_version"],
-            web_space=RepoRef(**web_space) if web_space else None,
-        )
+        """Parse `release.json`; a ValueError (pydantic's ValidationError is one) for a broken file."""
+        return _MANIFEST.validate_python(json.loads(text))
+
+
+_MANIFEST = TypeAdapter(Manifest)

@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from hubtools.errors import HubtoolsError
+from hubtools.paths import TRAIN_RECORD_FILE
 from hubtools.recipes import recipe_hash, recipe_path
 from hubtools.release import stages
 from hubtools.release.recipe import ReleaseRecipe, load_release_recipe
@@ -47,7 +48,7 @@ def plan_release(recipe: str | Path | ReleaseRecipe, version: str) -> list[PlanS
     if dataset_commit is not None:
         train_recipe = stages.train_recipe_on(parts.train, parts.dataset_repo, dataset_commit)
         model_dir = stages.work_root(recipe) / recipe_hash(train_recipe) / "model"
-    trained = model_dir is not None and (model_dir / stages.TRAIN_RECORD).is_file()
+    trained = model_dir is not None and (model_dir / TRAIN_RECORD_FILE).is_file()
     training = parts.train.training
     steps = [
         *checked,

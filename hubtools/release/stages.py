@@ -10,8 +10,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hubtools.errors import HubtoolsError
+from hubtools.paths import EVAL_RESULTS_FILE, TRAIN_RECORD_FILE
 from hubtools.release.manifest import MANIFEST_FILE, Manifest
 from hubtools.release.recipe import ReleaseRecipe, check_parts, qualify
+from hubtools.versions import check_release_tag, is_release_tag, release_key
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
@@ -22,8 +24,6 @@ if TYPE_CHECKING:
     from hubtools.evaluation.report import EvalReport
     from hubtools.train.recipe import TrainRecipe
 
-TRAIN_RECORD = "hubtools_train.json"
-EVAL_RESULTS = "eval_results.json"
 EVAL_KEY = ".hubtools_eval_key"
 # Never published: local checkpoints (they go to the `checkpoints` branch while training), and hidden files: stage
 # keys and what a killed run left half-made (the serving conversion's `.convert-*` staging folder).
@@ -41,10 +41,7 @@ class Parts:
 
 
 def check_version(version: str) -> None:
-    from hubtools.data.push import VERSION
-
-    if not VERSION.match(version):
-        raise HubtoolsError(f"--version: expected a version tag like v1.2.3, got {version!r}")
+    check_release_tag(version)
 
 
 def load_parts(recipe: ReleaseRecipe, api: HfApi) -> Parts:
@@ -71,7 +68,7 @@ def _beside(recipe: ReleaseRecipe, name: str) -> str | Path:
 
 
 def work_root(recipe: ReleaseRecipe) -> Path:
-    from hubtools.hub.target import hubtools_home
+    from hubtools.paths import hubtools_home
 
     return hubtools_home() / "releases" / recipe.name
 
@@ -109,7 +106,7 @@ def check_tags_free(api: HfApi, parts: Parts, version: str) -> None:
 def trained(model_dir: Path) -> bool:
     """Whether training finished here: its record, written last, is complete (a kill may cut it mid-write)."""
     try:
-        json.loads((model_dir / TRAIN_RECORD).read_text(encoding="utf-8"))
+        json.loads((model_dir / TRAIN_RECORD_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
     return True
@@ -148,17 +145,15 @@ class Previous:
 def previous_release(api: HfApi, model_repo: str, version: str, into: Path) -> Previous | None:
     from huggingface_hub.errors import EntryNotFoundError
 
-    from hubtools.serve.resolve import semver_key
-
     if not api.repo_exists(model_repo):
         return None
     tags = [ref.name for ref in api.list_repo_refs(model_repo).tags]
-    older = [tag for tag in tags if semver_key(tag) < semver_key(version)]
+    older = [tag for tag in tags if is_release_tag(tag) and release_key(tag) < release_key(version)]
     if not older:
         return None
-    tag = max(older, key=semver_key)
+    tag = max(older, key=release_key)
     try:
-        path = Path(api.hf_hub_download(model_repo, EVAL_RESULTS, revision=tag, local_dir=into / tag))
+        path = Path(api.hf_hub_download(model_repo, EVAL_RESULTS_FILE, revision=tag, local_dir=into / tag))
     except EntryNotFoundError:
         path = None
     return Previous(tag=tag, eval_results=path)
@@ -171,7 +166,7 @@ def eval_key(recipe: ReleaseRecipe, previous: Previous | None) -> str:
 
 def eval_done(model_dir: Path, key: str) -> bool:
     marker = model_dir / EVAL_KEY
-    return (model_dir / EVAL_RESULTS).is_file() and marker.is_file() and marker.read_text() == key
+    return (model_dir / EVAL_RESULTS_FILE).is_file() and marker.is_file() and marker.read_text() == key
 
 
 def evaluate(
@@ -184,7 +179,7 @@ def evaluate(
 ) -> EvalReport:
     from hubtools.evaluation.run import evaluate_model
 
-    record = json.loads((model_dir / TRAIN_RECORD).read_text(encoding="utf-8"))
+    record = json.loads((model_dir / TRAIN_RECORD_FILE).read_text(encoding="utf-8"))
     base = record.get("base_model", {})
     report = evaluate_model(
         model_dir,
@@ -192,7 +187,7 @@ def evaluate(
         base_model=(base["repo_id"], base["revision"]) if base.get("repo_id") else None,
         previous=(model_repo, previous.tag) if previous else None,
         config=recipe.eval,
-        out=model_dir / EVAL_RESULTS,
+        out=model_dir / EVAL_RESULTS_FILE,
     )
     (model_dir / EVAL_KEY).write_text(key)
     return report

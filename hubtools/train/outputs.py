@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from hubtools import __version__
+from hubtools.paths import LOSS_CURVE_FILE, TRAIN_RECORD_FILE
 from hubtools.recipes import recipe_hash
 from hubtools.train.plots import save_loss_curve
 from hubtools.train.recipe import TrainRecipe
 
-RECORD_FILE = "hubtools_train.json"
 STATE_FILE = "trainer_state.json"
-LOSS_CURVE = "loss_curve.png"
 ADAPTER_DIR = "adapter"
 _FRAMEWORKS = ("torch", "transformers", "trl", "peft", "datasets", "accelerate", "tokenizers")
 
@@ -78,5 +77,5 @@ def build_record(
 def write_run_files(out_dir: Path, *, record: dict[str, Any], state: Any, title: str) -> None:
     """trainer_state.json, loss_curve.png and hubtools_train.json next to the saved model."""
     state.save_to_json(str(out_dir / STATE_FILE))
-    save_loss_curve(state.log_history, out_dir / LOSS_CURVE, title=title)
-    (out_dir / RECORD_FILE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    save_loss_curve(state.log_history, out_dir / LOSS_CURVE_FILE, title=title)
+    (out_dir / TRAIN_RECORD_FILE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from hubtools.errors import HubtoolsError
-from hubtools.hub.target import hubtools_home
+from hubtools.paths import hubtools_home
 from hubtools.train.chat_template import template_into_config
 from hubtools.train.checkpoints import CHECKPOINT_BRANCH, checkpoint_step, find_resume_checkpoint
 from hubtools.train.model import StartingPoint, load_base_model, lora_config, model_shape

@@ -11,7 +11,10 @@ import os
 import re
 from pathlib import Path
 
-from hubtools.cards.model_card import escape_cell, render_model_card
+import pytest
+
+from hubtools.cards.model_card import count_parameters, escape_cell, render_model_card
+from hubtools.errors import HubtoolsError
 
 GOLDEN = Path(__file__).parent / "golden"
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -185,3 +188,19 @@ def test_card_names_a_broken_web_report(card_model_dir):
     (card_model_dir / "onnx" / "hubtools_web.json").write_text(json.dumps({"files": {}, "check": {}}))
     with pytest.raises(HubtoolsError, match=r"hubtools_web.json: missing or malformed field 'model.onnx'"):
         render_release(card_model_dir)
+
+
+def test_parameters_are_counted_from_every_safetensors_file(tmp_path):
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    save_file({"a": np.zeros((3, 4), dtype=np.float32), "b": np.zeros(5, dtype=np.int8)}, tmp_path / "one.safetensors")
+    save_file({"c": np.zeros((2, 2, 2), dtype=np.float16)}, tmp_path / "two.safetensors", metadata={"format": "np"})
+    assert count_parameters(tmp_path) == 12 + 5 + 8
+    assert count_parameters(tmp_path / "missing") is None
+
+
+def test_a_broken_safetensors_file_is_named_not_a_traceback(tmp_path):
+    (tmp_path / "model.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{broken}")
+    with pytest.raises(HubtoolsError, match=r"model\.safetensors: not a readable safetensors file"):
+        count_parameters(tmp_path)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from hubtools.evaluation.config import EvalConfig
 from hubtools.evaluation.probes import DEFAULT_PROBES, flag_answer, is_echo, is_empty, is_loop
 
 
@@ -43,8 +44,13 @@ def test_flag_helpers_edges():
     assert is_loop("a b c a b c a b c")
 
 
-def test_default_probes_are_the_grafito_prompts():
-    assert DEFAULT_PROBES[0] == "what is 2+2" and len(DEFAULT_PROBES) == 6
+def test_default_probes_each_make_a_row_of_the_table():
+    """A duplicate or blank default would silently shorten the card's probe table (probes are deduplicated)."""
+    assert DEFAULT_PROBES and len(set(DEFAULT_PROBES)) == len(DEFAULT_PROBES)
+    assert all(prompt == prompt.strip() and not is_empty(prompt) for prompt in DEFAULT_PROBES)
+    assert EvalConfig().all_probes == list(DEFAULT_PROBES)
+    extra = EvalConfig(extra_probes=[DEFAULT_PROBES[1], "tell me a joke"])
+    assert extra.all_probes == [*DEFAULT_PROBES, "tell me a joke"]
 
 
 def test_probe_answers_on_tiny_models(tiny_models):

@@ -88,3 +88,23 @@ def test_report_rejects_unknown_format(tmp_path: Path):
         EvalReport.read(tmp_path)
     with pytest.raises(HubtoolsError, match="no eval results"):
         EvalReport.read(tmp_path / "missing")
+
+
+def test_published_eval_results_round_trip_byte_for_byte(tmp_path: Path):
+    published = Path(__file__).parent / "golden" / "eval_results.json"  # as written by hubtools before pydantic
+    report = EvalReport.read(published)
+    assert report.base_model is not None and report.probes and list(report.probes[0].answers)[0] == "base"
+    assert report.write(tmp_path / "again.json").read_bytes() == published.read_bytes()
+
+
+def test_report_errors_name_the_file_and_its_fields(tmp_path: Path):
+    data = json.loads((Path(__file__).parent / "golden" / "eval_results.json").read_text(encoding="utf-8"))
+    data["num_tokens"] = "many"
+    data["models"]["fine_tuned"] = {"repo_id": 3}
+    data["probes"][0]["answers"]["bogus"] = {"text": "x"}
+    (tmp_path / "eval_results.json").write_text(json.dumps(data))
+    with pytest.raises(HubtoolsError) as info:
+        EvalReport.read(tmp_path)
+    message = str(info.value)
+    assert message.startswith(f"{tmp_path / 'eval_results.json'}: num_tokens: ")
+    assert "; models.fine_tuned.repo_id: " in message and "; probes[0].answers.bogus: " in message

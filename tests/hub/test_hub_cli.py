@@ -162,5 +162,6 @@ def test_serve_insecure_open_shouts_and_users_file_serves_each_user(tmp_path):
         text=True,
         timeout=60,
     )
-    assert result.returncode == 1 and f"{users}: field users.alice" in result.stderr
+    assert result.returncode == 1 and f"{users}: users.alice.token: required field is missing" in result.stderr
+    assert "users.alice.tokens: unknown field" in result.stderr
     assert "Traceback" not in result.stderr

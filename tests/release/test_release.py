@@ -42,7 +42,7 @@ def first_release(web_node_modules):  # the recipe publishes the static Space to
 
 
 def test_dry_run_writes_nothing(hf_api, tmp_path, capsys):
-    from hubtools.hub.target import hubtools_home
+    from hubtools.paths import hubtools_home
 
     before_hub, before_home = _history(hf_api), sorted(hubtools_home().rglob("*"))
     assert main(["release", str(RECIPE), "--version", "v0.0.1", "--dry-run", "--json"]) == 0
@@ -124,7 +124,7 @@ def _fail_at(when: tuple[str, str]):
 
 
 def test_failed_release_leaves_no_tag_and_resumes(first_release, hf_api, tmp_path):
-    from hubtools.hub.target import hubtools_home
+    from hubtools.paths import hubtools_home
     from hubtools.release.run import release
 
     recipe = _recipe_training(tmp_path, max_steps=3)

@@ -81,7 +81,7 @@ def _all_tags(api, repos: dict[str, str]) -> dict[str, bool]:
 
 def test_killed_at_every_boundary_resumes_and_finishes(relay, names, hf_api, capsys):
     from hubtools.cli import main
-    from hubtools.hub.target import hubtools_home
+    from hubtools.paths import hubtools_home
 
     recipe, repos = names
     no_tags = {"dataset": False, "model": False, "space": False}
