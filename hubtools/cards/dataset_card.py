@@ -80,6 +80,19 @@ def dataset_card_data(summary: Mapping[str, Any]):
     hub_sources = sorted({s["origin"] for s, hub in zip(summary["sources"], from_hub, strict=True) if hub})
     local = not all(from_hub)
     total = sum(split["num_examples"] for split in splits.values())
+    configs = [
+        {"config_name": "default", "data_files": [{"split": name, "path": f"data/{name}-*"} for name in splits]}
+    ]
+    preferences = summary.get("preferences")
+    if (
+        preferences is not None and preferences["splits"]
+    ):  # the pairs `push_to_hub(config_name="preferences")` writes under `preferences/`
+        configs.append(
+            {
+                "config_name": "preferences",
+                "data_files": [{"split": name, "path": f"preferences/{name}-*"} for name in preferences["splits"]],
+            }
+        )
     return DatasetCardData(
         pretty_name=recipe.get("pretty_name") or recipe["name"],
         license=recipe["license"],
@@ -87,13 +100,8 @@ def dataset_card_data(summary: Mapping[str, Any]):
         task_categories=["text-generation"],
         size_categories=[size_category(total)],
         source_datasets=hub_sources + (["original"] if local else []),
-        tags=["conversational", "hubtools"],
-        configs=[
-            {
-                "config_name": "default",
-                "data_files": [{"split": name, "path": f"data/{name}-*"} for name in splits],
-            }
-        ],
+        tags=["conversational", "hubtools"] + (["dpo", "preference"] if preferences is not None else []),
+        configs=configs,
         dataset_info={
             "features": FEATURES_YAML,
             "splits": [
@@ -145,6 +153,8 @@ def render_dataset_card(summary: Mapping[str, Any], *, repo_id: str | None = Non
         score=summary["score"],
         version=summary["hubtools_version"],
         content_hash=summary["content_hash"],
+        preferences=summary.get("preferences"),
+        feedback_sources=[s for s in summary["sources"] if "feedback" in s],
         fmt=lambda n: f"{n:,}",
     )
     return str(card).rstrip("\n") + "\n"

@@ -9,7 +9,7 @@ from pathlib import Path
 from hubtools.cli._common import Formatter, add_hub_options
 from hubtools.errors import HubtoolsError
 
-KINDS = ("hh-rlhf", "dolly", "cai-dump", "messages", "chatterbot")
+KINDS = ("hh-rlhf", "dolly", "cai-dump", "messages", "chatterbot", "space-feedback")
 
 CONVERT_EPILOG = """\
 examples:
