@@ -336,12 +336,10 @@ def _write(recipe, out_dir, split_rows, content_digest, rejects, sources, counts
         try:
             with datasets_progress(progress):
                 dataset.save_to_disk(str(out_dir))
-            if preferences is not None and preferences.splits:
-                from hubtools.data.preferences import CONFIG, preferences_dataset, preferences_hash
+                if preferences is not None:
+                    from hubtools.data.preferences import write_preferences
 
-                preferences_dataset(preferences.splits).save_to_disk(str(out_dir / CONFIG))
-                pairs_digest = preferences_hash(preferences.splits)
-                content_digest = hashlib.sha256(f"{content_digest}\n{pairs_digest}".encode()).hexdigest()
+                    content_digest = write_preferences(out_dir, preferences, content_digest)
         except OSError as error:  # a full disk, a quota, a read-only folder
             raise write_error(out_dir, error) from None
         bar.update(1)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -101,6 +102,15 @@ def _reject(pair: dict, stage: str, name: str | None, reason: str) -> Reject:
     return Reject(
         pair["source_id"], f"preference pair: {reason}", stage=stage, name=name, source=pair["source"], row=pair
     )
+
+
+def write_preferences(out_dir: Path, preferences: Preferences, content_digest: str) -> str:
+    """Save the pairs as `out_dir/preferences/` (nothing when there are none); the build's content hash, now
+    covering the pairs too."""
+    if not preferences.splits:
+        return content_digest
+    preferences_dataset(preferences.splits).save_to_disk(str(out_dir / CONFIG))
+    return hashlib.sha256(f"{content_digest}\n{preferences_hash(preferences.splits)}".encode()).hexdigest()
 
 
 def preferences_hash(splits: dict[str, list[dict]]) -> str:
