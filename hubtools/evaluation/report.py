@@ -100,9 +100,10 @@ class EvalReport:
     probes: list[ProbeResult] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
     hubtools_version: str = ""
+    arena: dict[str, Any] | None = None  # `ArenaResult.to_json()`: the Space's arena votes, when computed
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "format": FORMAT,
             "perplexity": self.perplexity,
             "mean_loss": self.mean_loss,
@@ -119,6 +120,9 @@ class EvalReport:
             "probes": [probe.to_json() for probe in self.probes],
             "hubtools_version": self.hubtools_version,
         }
+        if self.arena is not None:  # only when computed: reports without votes read as before
+            data["arena"] = self.arena
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> EvalReport:
@@ -138,6 +142,7 @@ class EvalReport:
             probes=[ProbeResult.from_json(probe) for probe in data.get("probes", [])],
             settings=dict(data.get("settings", {})),
             hubtools_version=data.get("hubtools_version", ""),
+            arena=data.get("arena"),
         )
 
     def write(self, path: Path) -> Path:
