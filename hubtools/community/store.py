@@ -164,7 +164,8 @@ class Forgotten:
 def forget(
     repo_id: str, receipt: str, *, api: HfApi | None = None, token: str | None = None, squash: bool = False
 ) -> Forgotten:
-    """Delete every file of contribution `receipt` from `repo_id` in one commit.
+    """Delete every file of contribution `receipt` from `repo_id` in one commit: its shared dumps (`data/`) and
+    the Space's feedback under the same receipt (`feedback/`: votes, picks, arena votes, shared conversations).
 
     Deleted files stay in the repo's git history (and in any tag pinned before) until the history is squashed:
     `squash=True` then calls `super_squash_history` on `main`, which becomes one commit (the one returned).

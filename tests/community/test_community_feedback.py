@@ -221,7 +221,7 @@ def test_votes_on_replies_the_share_lacks_are_rejected(tmp_path):
     assert len(result.rows) == 1 and result.preferences == []
 
 
-def test_forget_removes_a_receipts_votes_and_shares(writer, store, hf_api, hub, capsys):
+def test_forget_removes_a_receipts_votes_and_shares(writer, store, hf_api, hub, capsys, tmp_path):
     from hubtools.cli import main
 
     receipts = leave_feedback(writer)
@@ -230,3 +230,15 @@ def test_forget_removes_a_receipts_votes_and_shares(writer, store, hf_api, hub, 
     assert capsys.readouterr().out.strip().endswith(f"/{receipts['bob']}.jsonl")
     left = stored_records(hf_api, store.repo_id)
     assert left and {r["receipt"] for r in left} == {receipts["alice"]}
+
+    # A dataset built after the removal has none of Bob's text: his conversation's 👎 pair is gone too.
+    from datasets import load_from_disk
+
+    from hubtools.data.build import build_dataset
+
+    commit = hf_api.dataset_info(store.repo_id).sha
+    result = build_dataset(feedback_recipe(store.repo_id, commit), tmp_path / "after", progress=False, num_proc=1,
+                           cache_dir=False)  # fmt: skip
+    pairs = [row for split in load_from_disk(str(tmp_path / "after" / "preferences")).values() for row in split]
+    assert [row["kind"] for row in pairs] == ["pick"]
+    assert receipts["bob"] not in json.dumps(result.summary) + result.rejects_path.read_text()
