@@ -84,13 +84,16 @@ def dataset_card_data(summary: Mapping[str, Any]):
         {"config_name": "default", "data_files": [{"split": name, "path": f"data/{name}-*"} for name in splits]}
     ]
     preferences = summary.get("preferences")
-    if (
-        preferences is not None and preferences["splits"]
-    ):  # the pairs `push_to_hub(config_name="preferences")` writes under `preferences/`
+    # The pairs `push_to_hub(config_name="preferences")` writes under `preferences/`, when there are any.
+    if preferences is not None and any(split["num_examples"] for split in preferences["splits"].values()):
         configs.append(
             {
                 "config_name": "preferences",
-                "data_files": [{"split": name, "path": f"preferences/{name}-*"} for name in preferences["splits"]],
+                "data_files": [  # an empty split has no file to point at: `load_dataset` would refuse it
+                    {"split": name, "path": f"preferences/{name}-*"}
+                    for name, split in preferences["splits"].items()
+                    if split["num_examples"]
+                ],
             }
         )
     return DatasetCardData(

@@ -117,8 +117,7 @@ def build_dataset(
         from hubtools.data.preferences import process_preferences
 
         scrubber = Scrubber(names | set(recipe.scrub.names)) if recipe.scrub.enabled else None
-        preferences = process_preferences(recipe, pairs, scrubber, RowFilter(recipe.filters))
-        rejects.extend(preferences.rejects)
+        preferences = process_preferences(recipe, pairs, scrubber, RowFilter(recipe.filters), rejects)
 
     selected_per_source = Counter(row["source"] for rows in split_rows.values() for row in rows)
     for report in sources:
@@ -263,11 +262,7 @@ def _read_sources(
             )
             if source.kind == "space-feedback":
                 pairs = (pairs or []) + parsed.preferences
-                reports[-1]["feedback"] = {
-                    "records": dict(sorted(parsed.feedback.items())),
-                    "pairs": len(parsed.preferences),
-                    "releases": dict(sorted(parsed.releases.items())),
-                }
+                reports[-1]["feedback"] = parsed.feedback_summary()
             bar.update(1)
     return rows, rejects, names, reports, pairs
 
@@ -335,7 +330,7 @@ def _write(recipe, out_dir, split_rows, content_digest, rejects, sources, counts
         dataset = DatasetDict({name: _arrow_dataset(rows, features) for name, rows in split_rows.items()})
         try:
             with datasets_progress(progress):
-                dataset.save_to_disk(str(out_dir))
+                dataset.save_to_disk(str(out_dir), num_shards=empty_shards(split_rows))
                 if preferences is not None:
                     from hubtools.data.preferences import write_preferences
 
@@ -380,6 +375,11 @@ def _write(recipe, out_dir, split_rows, content_digest, rejects, sources, counts
         write_text_atomic(out_dir / "README.md", render_dataset_card(summary))
         bar.update(1)
     return summary
+
+
+def empty_shards(splits: dict[str, list]) -> dict[str, int]:
+    """One shard for each empty split: by default `datasets` saves it as none, which `load_from_disk` cannot read."""
+    return {name: 1 for name, rows in splits.items() if not rows}
 
 
 @contextlib.contextmanager

@@ -37,9 +37,10 @@ class Preferences:
 
 
 def process_preferences(
-    recipe: DataRecipe, pairs: list[dict], scrubber: Scrubber | None, row_filter: RowFilter
+    recipe: DataRecipe, pairs: list[dict], scrubber: Scrubber | None, row_filter: RowFilter, rejects: list[Reject]
 ) -> Preferences:
-    """Clean, scrub, filter, dedup and split the pairs parsed from the recipe's feedback sources."""
+    """Clean, scrub, filter, dedup and split the pairs parsed from the recipe's feedback sources; the dropped
+    pairs are added to `rejects` (and kept in `Preferences.rejects`)."""
     out = Preferences()
     pii: Counter = Counter()
     dropped: Counter = Counter()
@@ -67,11 +68,9 @@ def process_preferences(
         kept.append(cleaned)
         keys.append(key)
     in_test = split_test(np.asarray(keys, dtype=np.uint64), recipe.splits.test, recipe.seed)
-    splits: dict[str, list[dict]] = {"train": [], "test": []}
+    out.splits = {"train": [], "test": []}
     for row, test in zip(kept, in_test.tolist(), strict=True):
-        splits["test" if test else "train"].append(row)
-    # An empty split is left out: `datasets` saves it as zero shards that `load_from_disk` cannot read back.
-    out.splits = {name: rows for name, rows in splits.items() if rows}
+        out.splits["test" if test else "train"].append(row)
     out.counts = {
         "pairs": len(pairs),
         "dropped": dict(sorted(dropped.items())),
@@ -79,6 +78,7 @@ def process_preferences(
         "kinds": dict(sorted(Counter(row["kind"] for row in kept).items())),
         "selected": len(kept),
     }
+    rejects.extend(out.rejects)
     return out
 
 
@@ -105,11 +105,15 @@ def _reject(pair: dict, stage: str, name: str | None, reason: str) -> Reject:
 
 
 def write_preferences(out_dir: Path, preferences: Preferences, content_digest: str) -> str:
-    """Save the pairs as `out_dir/preferences/` (nothing when there are none); the build's content hash, now
-    covering the pairs too."""
-    if not preferences.splits:
+    """Save the pairs as `out_dir/preferences/` (nothing when there are none); return the build's content hash,
+    now covering the pairs too."""
+    from hubtools.data.build import empty_shards
+
+    if not any(preferences.splits.values()):
         return content_digest
-    preferences_dataset(preferences.splits).save_to_disk(str(out_dir / CONFIG))
+    preferences_dataset(preferences.splits).save_to_disk(
+        str(out_dir / CONFIG), num_shards=empty_shards(preferences.splits)
+    )
     return hashlib.sha256(f"{content_digest}\n{preferences_hash(preferences.splits)}".encode()).hexdigest()
 
 

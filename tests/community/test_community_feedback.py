@@ -242,3 +242,20 @@ def test_forget_removes_a_receipts_votes_and_shares(writer, store, hf_api, hub, 
     pairs = [row for split in load_from_disk(str(tmp_path / "after" / "preferences")).values() for row in split]
     assert [row["kind"] for row in pairs] == ["pick"]
     assert receipts["bob"] not in json.dumps(result.summary) + result.rejects_path.read_text()
+
+
+def test_the_preferences_config_is_pushed_and_loads_from_the_hub(writer, store, hf_api, repo_name, tmp_path):
+    from datasets import load_dataset
+
+    from hubtools.data.push import push_dataset
+
+    leave_feedback(writer)
+    commit = store.push()
+    target = repo_name("flywheel-data")
+    pushed = push_dataset(feedback_recipe(store.repo_id, commit), "v1.0.0", out_dir=tmp_path / "built", repo_id=target,
+                          progress=False)  # fmt: skip
+    pairs = load_dataset(target, "preferences", revision=pushed.commit)
+    assert sorted(row["kind"] for split in pairs.values() for row in split) == ["pick", "votes"]
+    assert set(next(iter(pairs.values())).column_names) >= {"prompt", "chosen", "rejected"}
+    (split,) = [name for name, count in pushed.build.splits.items() if count]  # one liked shared conversation
+    assert len(load_dataset(target, split=split, revision=pushed.commit)) == 1

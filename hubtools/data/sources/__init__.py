@@ -80,6 +80,14 @@ class ParseResult:
         self.feedback.update(other.feedback)
         self.releases.update(other.releases)
 
+    def feedback_summary(self) -> dict:
+        """What a feedback source gave, for the build summary and the dataset card."""
+        return {
+            "records": dict(sorted(self.feedback.items())),
+            "pairs": len(self.preferences),
+            "releases": dict(sorted(self.releases.items())),
+        }
+
 
 def make_row(messages: list[dict], source: str, source_id: str) -> dict:
     return {"messages": messages, "source": source, "source_id": source_id}
