@@ -85,7 +85,8 @@ class _Record(_Strict):
 
 
 class Vote(_Record):
-    """👍 or 👎 on one reply: reply `reply` (0 = the first generated) of the assistant message at `turn`."""
+    """👍 or 👎 on one reply: reply `reply` (0 = the first generated) of the assistant message at `turn` (its
+    index in the conversation's messages: Gradio's `LikeData.index` for a `type="messages"` chatbot)."""
 
     kind: Literal["vote"] = "vote"
     conversation: str = Field(pattern=_ID)
