@@ -259,3 +259,13 @@ def test_the_preferences_config_is_pushed_and_loads_from_the_hub(writer, store, 
     assert set(next(iter(pairs.values())).column_names) >= {"prompt", "chosen", "rejected"}
     (split,) = [name for name, count in pushed.build.splits.items() if count]  # one liked shared conversation
     assert len(load_dataset(target, split=split, revision=pushed.commit)) == 1
+
+
+def test_the_demo_feedback_recipe_builds_both_configs(tmp_path, capsys):
+    from hubtools.cli import main
+
+    assert main(["data", "build", "demo-feedback", "--out", str(tmp_path / "built"), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "built demo-feedback: 18 conversations" in err and "preferences: 24 pairs (train 22, test 2)" in err
+    card = (tmp_path / "built" / "README.md").read_text(encoding="utf-8")
+    assert "| demo-space | 18 | 24 | 24 | 18 | 0 | 12 | 24 |" in card and "24 kept (24 from picks)" in card
