@@ -129,6 +129,7 @@ def dpo_config(recipe: TrainRecipe, plan: Any, hardware: Any, *, output_dir: Pat
         save_strategy="steps",
         save_steps=training.save_steps,
         save_total_limit=training.save_total_limit,
+        include_num_input_tokens_seen="non_padding",
         report_to="none",
         **device_arguments(hardware),
     )

@@ -48,7 +48,7 @@ def test_dpo_raises_the_chosen_margin(make_recipe, pairs_dir, tmp_path, lora):
     result = train(recipe, out_dir=tmp_path / "dpo")
     record = json.loads((tmp_path / "dpo" / "hubtools_train.json").read_text())
     margin = record["preference_margin"]
-    assert result.steps == 6 and margin["pairs"] == 24
+    assert result.steps == 6 and margin["pairs"] == 24 and result.tokens_seen > 0
     assert margin["after"] > margin["before"] + 0.5, margin
     assert record["hyperparameters"]["method"] == "dpo" and record["hyperparameters"]["dpo"]["beta"] == 0.5
     assert (tmp_path / "dpo" / "model.safetensors").is_file()
