@@ -108,15 +108,9 @@ def test_eval_arena_from_votes_on_the_hub_and_the_card(store, tiny_models, tiny_
     ):
         writer.arena(receipt=visitors[index % 3], battle=new_id("ab"), a=left, b=right, winner=winner,
                      settings=SETTINGS, consented=True)  # fmt: skip
-    writer.arena(
-        receipt=visitors[0],
-        battle=new_id("ab"),
-        a={**v2, "commit": "e" * 40},
-        b=v1,
-        winner="a",
-        settings=SETTINGS,
-        consented=True,
-    )  # fmt: skip  (a commit v2 no longer names)
+    stale = {**v2, "commit": "e" * 40}  # cast for a commit the v2 tag no longer names
+    writer.arena(receipt=visitors[0], battle=new_id("ab"), a=stale, b=v1, winner="a", settings=SETTINGS,
+                 consented=True)  # fmt: skip
     store.push()
 
     config = tmp_path / "eval.toml"
