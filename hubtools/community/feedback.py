@@ -281,13 +281,26 @@ def preview_share(*, receipt: str, conversation: str, messages: list[dict], mode
     from hubtools.data.scrub import Scrubber
 
     scrubber = Scrubber(names or ())
-    clean = [{**message, "content": scrubber.scrub(str(message.get("content", "")))} for message in messages]
+    # Only role and text are stored: a Gradio message's `metadata`, `options` or files never are.
+    clean = [{"role": message.get("role"), "content": scrubber.scrub(_text(message))} for message in messages]
     alternatives = [
         {**item, "replies": [scrubber.scrub(str(reply)) for reply in item.get("replies", [])]}
         for item in candidates or []
     ]
     return _build(Share, receipt=receipt, consent=SHARE_CONSENT_VERSION, conversation=conversation, messages=clean,
                   candidates=alternatives, model=model, settings=settings)  # fmt: skip
+
+
+def _text(message: dict) -> str:
+    """A message's text: a string, or the text parts of a list of `{"type": "text", "text": ...}` parts."""
+    content = message.get("content")
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "\n".join(
+            part["text"] for part in content if isinstance(part, dict) and isinstance(part.get("text"), str)
+        )
+    raise HubtoolsError(f"share record: a {message.get('role')!r} message has no text (got {type(content).__name__})")
 
 
 def _build(cls: type[_Record], **values) -> _Record:

@@ -269,3 +269,40 @@ def test_the_demo_feedback_recipe_builds_both_configs(tmp_path, capsys):
     assert "built demo-feedback: 18 conversations" in err and "preferences: 24 pairs (train 22, test 2)" in err
     card = (tmp_path / "built" / "README.md").read_text(encoding="utf-8")
     assert "| demo-space | 18 | 24 | 24 | 18 | 0 | 12 | 24 |" in card and "24 kept (24 from picks)" in card
+
+
+def test_a_popular_prompt_gives_a_bounded_number_of_pairs(tmp_path):
+    from hubtools.data.sources.space_feedback import MAX_PAIRS_PER_PROMPT, parse_files
+
+    lines = []
+    for index in range(300):  # 300 visitors asked the same question: 150 liked their reply, 150 did not
+        receipt, chat = new_receipt(), new_id()
+        base = {"receipt": receipt, "model": CURRENT, "settings": SETTINGS, "conversation": chat}
+        reply = f"{GOOD} (variant {index})"
+        lines.append({**base, "kind": "share", "consent": SHARE_CONSENT_VERSION, "messages": conversation(reply)})
+        value = "like" if index % 2 else "dislike"
+        lines.append({**base, "kind": "vote", "consent": VOTE_CONSENT_VERSION, "turn": 1, "value": value})
+    path = tmp_path / "many.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    result = parse_files([(path, "many.jsonl")], source="space")
+    assert len(result.preferences) == MAX_PAIRS_PER_PROMPT and len(result.rows) == 150
+    assert all(pair["kind"] == "votes" for pair in result.preferences)
+
+
+def test_a_gradio_style_conversation_is_stored_as_role_and_text_only():
+    messages = [
+        {"role": "user", "content": [{"type": "text", "text": "Hi, I am Nadia"}], "metadata": {"title": None}},
+        {"role": "assistant", "content": "Hello!", "options": [{"value": "more"}], "metadata": {}},
+    ]
+    share = preview_share(receipt=new_receipt(), conversation=new_id(), messages=messages, model=CURRENT,
+                          settings=SETTINGS, names=["Nadia"])  # fmt: skip
+    assert [m.model_dump() for m in share.messages] == [
+        {"role": "user", "content": "Hi, I am [NAME]"},
+        {"role": "assistant", "content": "Hello!"},
+    ]
+    with pytest.raises(HubtoolsError, match="has no text"):
+        preview_share(receipt=new_receipt(), conversation=new_id(), model=CURRENT, settings=SETTINGS,
+                      messages=[messages[0], {"role": "assistant", "content": {"path": "x.png"}}])  # fmt: skip
+    with pytest.raises(HubtoolsError, match="role"):
+        preview_share(receipt=new_receipt(), conversation=new_id(), model=CURRENT, settings=SETTINGS,
+                      messages=[messages[0], {"role": "tool", "content": "x"}])  # fmt: skip

@@ -16,6 +16,7 @@ Arena votes are for evaluation (`hubtools.evaluation.arena`) and are only counte
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -99,12 +100,10 @@ def _join(records: list[tuple[str, object]], result: ParseResult, source: str) -
         prompts[json.dumps(prompt, ensure_ascii=False)][record.value].append((replies[record.reply], record, location))
     for key, sided in prompts.items():
         made = 0
-        for liked, record, location in sided["like"]:
-            for disliked, _, other in sided["dislike"]:
-                if made < MAX_PAIRS_PER_PROMPT:
-                    made += _pair(
-                        result, json.loads(key), liked, disliked, record, f"{location}+{other}", source, "votes"
-                    )
+        for (liked, record, location), (disliked, _, other) in itertools.product(sided["like"], sided["dislike"]):
+            if made == MAX_PAIRS_PER_PROMPT:  # stop, not skip: a popular prompt's pairs grow as likes × dislikes
+                break
+            made += _pair(result, json.loads(key), liked, disliked, record, f"{location}+{other}", source, "votes")
     for conversation, (location, share) in shares.items():
         shown = [(turn, share.shown(turn)) for turn, m in enumerate(share.messages) if m.role == "assistant"]
         values = [
