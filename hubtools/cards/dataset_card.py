@@ -72,6 +72,22 @@ def dataset_card_data(summary: Mapping[str, Any]):
     hub_sources = sorted({s["origin"] for s, hub in zip(summary["sources"], from_hub, strict=True) if hub})
     local = not all(from_hub)
     total = sum(split["num_examples"] for split in splits.values())
+    configs = [
+        {"config_name": "default", "data_files": [{"split": name, "path": f"data/{name}-*"} for name in splits]}
+    ]
+    preferences = summary.get("preferences")
+    # The pairs `push_to_hub(config_name="preferences")` writes under `preferences/`, when there are any.
+    if preferences is not None and any(split["num_examples"] for split in preferences["splits"].values()):
+        configs.append(
+            {
+                "config_name": "preferences",
+                "data_files": [  # an empty split has no file to point at: `load_dataset` would refuse it
+                    {"split": name, "path": f"preferences/{name}-*"}
+                    for name, split in preferences["splits"].items()
+                    if split["num_examples"]
+                ],
+            }
+        )
     return DatasetCardData(
         pretty_name=recipe.get("pretty_name") or recipe["name"],
         license=recipe["license"],
@@ -79,13 +95,8 @@ def dataset_card_data(summary: Mapping[str, Any]):
         task_categories=["text-generation"],
         size_categories=[size_category(total)],
         source_datasets=hub_sources + (["original"] if local else []),
-        tags=["conversational", "hubtools"],
-        configs=[
-            {
-                "config_name": "default",
-                "data_files": [{"split": name, "path": f"data/{name}-*"} for name in splits],
-            }
-        ],
+        tags=["conversational", "hubtools"] + (["dpo", "preference"] if preferences is not None else []),
+        configs=configs,
         dataset_info={
             "features": FEATURES_YAML,
             "splits": [
@@ -139,6 +150,8 @@ def render_dataset_card(summary: Mapping[str, Any], *, repo_id: str | None = Non
         score=summary["score"],
         version=summary["hubtools_version"],
         content_hash=summary["content_hash"],
+        preferences=summary.get("preferences"),
+        feedback_sources=[s for s in summary["sources"] if "feedback" in s],
         fmt=lambda n: f"{n:,}",
     )
     return str(card).rstrip("\n") + "\n"

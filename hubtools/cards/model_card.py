@@ -308,6 +308,20 @@ def _changes(report: EvalReport, previous: EvalReport | None) -> dict[str, Any] 
     return {"label": label, "metrics": metrics, "changed": changed, "new": new, "same_data": same_data}
 
 
+def _arena(arena: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The arena result (from the Space's votes) as the card shows it; None when no votes were counted."""
+    if not arena:
+        return None
+    votes = arena["wins"] + arena["ties"] + arena["losses"]
+    shown = {key: arena[key] for key in ("model", "against", "wins", "ties", "losses", "voters", "method")}
+    if votes and arena.get("win_rate") is not None:
+        rate = f"{arena['win_rate']:.1%} (95% interval {arena['low']:.1%}–{arena['high']:.1%})"
+    else:
+        rate = "no votes yet"
+    skipped = ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in sorted((arena.get("skipped") or {}).items()))
+    return {**shown, "votes": votes, "rate": rate, "skipped": skipped}
+
+
 def _context(
     model_dir: Path,
     train: dict[str, Any],
@@ -352,6 +366,7 @@ def _context(
         "loss_curve_file": LOSS_CURVE_FILE,
         "changes": _changes(report, previous),
         "web": _web_export(model_dir),
+        "arena": _arena(report.arena),
         "framework_versions": ordered_versions,
         "hubtools_version": (train.get("framework_versions") or {}).get("hubtools"),
         "hubtools_commit": train.get("hubtools_commit"),

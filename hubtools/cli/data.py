@@ -9,7 +9,7 @@ from pathlib import Path
 from hubtools.cli._common import Formatter, add_hub_options
 from hubtools.errors import HubtoolsError
 
-KINDS = ("hh-rlhf", "dolly", "cai-dump", "messages", "chatterbot")
+KINDS = ("hh-rlhf", "dolly", "cai-dump", "messages", "chatterbot", "space-feedback")
 
 CONVERT_EPILOG = """\
 examples:
@@ -155,6 +155,10 @@ def run_build(args: argparse.Namespace) -> int:
         f"in {result.seconds:.1f}s",
         file=sys.stderr,
     )
+    preferences = result.summary.get("preferences")
+    if preferences is not None:
+        splits = ", ".join(f"{name} {split['num_examples']}" for name, split in preferences["splits"].items())
+        print(f"preferences: {preferences['counts']['selected']} pairs ({splits})", file=sys.stderr)
     print(result.path)
     return 0
 

@@ -18,6 +18,12 @@ examples:
   hubtools eval me/grafito-small --revision v2 --previous me/grafito-small --previous-revision v1 --out eval.json
   hubtools eval out/grafito-small --dataset me/grafito-chat --dataset-revision v2 --probe "tell me a joke"
   hubtools eval out/grafito-small --config eval.toml --hub local
+  hubtools eval me/grafito-small --revision v2 --previous me/grafito-small --previous-revision v1 \
+      --arena me/community-chats
+
+--arena reads the chat Space's arena votes from the contributions dataset repo and counts those between this
+release and the previous one (--arena-releases names them when MODEL or --previous is a local folder): wins,
+ties, losses, distinct voters, and the win rate with ties as half a win and a 95% Wilson interval.
 
 The report is printed as JSON on stdout and written to MODEL/eval_results.json for a local MODEL
 (or to --out). eval.toml holds EvalConfig fields at top level or in an [eval] table:
@@ -54,6 +60,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-new-tokens", type=int, metavar="N", help="answer length cap (default 48)")
     parser.add_argument("--max-samples", type=int, metavar="N", help="score only the first N rows of the split")
     parser.add_argument("--out", type=Path, metavar="PATH", help="where to write the JSON report")
+    parser.add_argument("--arena", metavar="REPO", help="contributions dataset repo holding the Space's arena votes")
+    parser.add_argument("--arena-revision", metavar="REV", help="revision of --arena (default: main)")
+    parser.add_argument(
+        "--arena-releases",
+        nargs=2,
+        metavar=("THIS", "PREVIOUS"),
+        help="the two releases as REPO@REV (default: MODEL@--revision, --previous@--previous-revision)",
+    )
     add_hub_options(parser)
     parser.set_defaults(func=run_eval)
 
@@ -110,6 +124,7 @@ def run_eval(args: argparse.Namespace) -> int:
             config = EvalConfig.model_validate({**config.model_dump(), **updates})
         except ValidationError as error:
             raise HubtoolsError(format_validation_error(Path("command line"), error)) from None
+        arena = _arena(args) if args.arena else None
         report = evaluate_model(
             _source(args.model, args.revision, "--revision"),
             dataset=_source(args.dataset, args.dataset_revision, "--dataset-revision"),
@@ -117,10 +132,33 @@ def run_eval(args: argparse.Namespace) -> int:
             previous=_source(args.previous, args.previous_revision, "--previous-revision"),
             config=config,
             out=args.out,
+            arena=arena,
         )
     json.dump(report.to_json(), sys.stdout, indent=2, ensure_ascii=False)
     sys.stdout.write("\n")
     return 0
+
+
+def _arena(args: argparse.Namespace):
+    """The arena result of `args`' two releases from the stored votes (a summary line goes to stderr)."""
+    from hubtools.errors import HubtoolsError
+    from hubtools.evaluation.arena import Release, hub_arena_result, parse_release
+
+    if args.arena_releases:
+        this, previous = (parse_release(text, flag="--arena-releases") for text in args.arena_releases)
+    else:
+        if Path(args.model).exists() or not args.previous or Path(args.previous).exists():
+            raise HubtoolsError("--arena: name the two releases with --arena-releases REPO@REV REPO@REV")
+        this = Release(args.model, args.revision or "main")
+        previous = Release(args.previous, args.previous_revision or "main")
+    result = hub_arena_result(args.arena, this, previous, votes_revision=args.arena_revision)
+    rate = f"{result.win_rate:.1%} [{result.low:.1%}, {result.high:.1%}]" if result.votes else "n/a"
+    print(
+        f"arena {result.model} vs {result.against}: {result.wins}-{result.ties}-{result.losses} (win/tie/loss) from "
+        f"{result.voters} voter(s), win rate {rate}; skipped {result.skipped or 'none'}",
+        file=sys.stderr,
+    )
+    return result
 
 
 def run_card(args: argparse.Namespace) -> int:

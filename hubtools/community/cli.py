@@ -12,7 +12,9 @@ examples:
   hubtools data forget --receipt rc-1a2b-3c4d-5e6f-7a8b --repo me/community-chats
   hubtools data forget --receipt rc-1a2b-3c4d-5e6f-7a8b --repo me/community-chats --squash-history
 
-Deletes the contribution's files in one commit and prints the deleted paths. Without --squash-history the
+Deletes the contribution's files in one commit and prints the deleted paths: the shared dumps
+(data/) and the chat Space's feedback under the same receipt (feedback/: votes, picks, arena
+votes and shared conversations). Without --squash-history the
 rows remain in the repo's git history (and in revisions pinned before); datasets built from those keep them
 until rebuilt from a newer revision.
 """

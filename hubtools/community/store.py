@@ -33,6 +33,7 @@ CONSENT_TEXT = (
 )
 RECEIPT = re.compile(r"^rc-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}$")
 DATA_DIR = "data"
+STAGED_DIRS = (DATA_DIR, "feedback")  # what the scheduler pushes: contributions, and the Space's feedback
 
 
 def new_receipt() -> str:
@@ -77,7 +78,7 @@ class ContributionStore:
             every=every_minutes,
             private=True,
             token=token,
-            allow_patterns=[f"{DATA_DIR}/*"],
+            allow_patterns=[f"{folder}/*" for folder in STAGED_DIRS],
             hf_api=self.api,
         )
         # The scheduler pushes once as its thread starts. Wait for that push, so that it can never take files
@@ -98,6 +99,23 @@ class ContributionStore:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return receipt
+
+    def append(self, folder: str, receipt: str, lines: list[str]) -> Path:
+        """Append JSON `lines` to `<folder>/YYYY-MM/<receipt>.jsonl` (feedback arrives a record at a time).
+
+        Under the scheduler's lock, so a push sees whole lines; the file keeps the receipt's name, so `forget`
+        finds it like a contribution.
+        """
+        if folder not in STAGED_DIRS:
+            raise HubtoolsError(f"not a staged folder: {folder!r} (expected one of {', '.join(STAGED_DIRS)})")
+        receipt = check_receipt(receipt)
+        month = datetime.now(timezone.utc).strftime("%Y-%m")
+        path = self.folder / folder / month / f"{receipt}.jsonl"
+        with self.scheduler.lock:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "a", encoding="utf-8") as handle:
+                handle.write("".join(line + "\n" for line in lines))
+        return path
 
     def push(self) -> str | None:
         """Push what is staged now (the scheduler also does on its own); the commit id, None when nothing new."""
@@ -146,7 +164,8 @@ class Forgotten:
 def forget(
     repo_id: str, receipt: str, *, api: HfApi | None = None, token: str | None = None, squash: bool = False
 ) -> Forgotten:
-    """Delete every file of contribution `receipt` from `repo_id` in one commit.
+    """Delete every file of contribution `receipt` from `repo_id` in one commit: its shared dumps (`data/`) and
+    the Space's feedback under the same receipt (`feedback/`: votes, picks, arena votes, shared conversations).
 
     Deleted files stay in the repo's git history (and in any tag pinned before) until the history is squashed:
     `squash=True` then calls `super_squash_history` on `main`, which becomes one commit (the one returned).

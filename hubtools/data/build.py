@@ -40,7 +40,7 @@ from hubtools.errors import HubtoolsError
 from hubtools.paths import atomic_write, check_parent_folders, is_within, write_error, write_text_atomic
 from hubtools.recipes import recipe_hash
 
-OUTPUTS = ("dataset_dict.json", "train", "test", "README.md", "rejects.jsonl", "build.json")
+OUTPUTS = ("dataset_dict.json", "train", "test", "preferences", "README.md", "rejects.jsonl", "build.json")
 CHUNK_ROWS = 2000
 
 
@@ -101,7 +101,7 @@ def build_dataset(
     cache = default_cache_dir() if cache_dir is True else (cache_dir or None)
 
     with _timed(timings, "read"):
-        rows, rejects, names, sources = _read_sources(recipe, out_dir, progress)
+        rows, rejects, names, sources, pairs = _read_sources(recipe, out_dir, progress)
     num_proc = num_proc or default_num_proc(len(rows))
     with _timed(timings, "clean, scrub, filter"):
         processed = _process_rows(recipe, rows, names, num_proc, progress)
@@ -112,6 +112,12 @@ def build_dataset(
         dedup = _deduplicate(recipe, kept, processed.keys, rejects, cache, num_proc, progress)
     with _timed(timings, "select"):
         split_rows, split_digests, candidates = _select(recipe, kept, processed, dedup, rejects)
+    preferences = None
+    if pairs is not None:  # a recipe with a `space-feedback` source: a `preferences` config too
+        from hubtools.data.preferences import process_preferences
+
+        scrubber = Scrubber(names | set(recipe.scrub.names)) if recipe.scrub.enabled else None
+        preferences = process_preferences(recipe, pairs, scrubber, RowFilter(recipe.filters), rejects)
 
     selected_per_source = Counter(row["source"] for rows in split_rows.values() for row in rows)
     for report in sources:
@@ -128,9 +134,8 @@ def build_dataset(
         "selected": sum(len(rows) for rows in split_rows.values()),
     }
     with _timed(timings, "write"):
-        summary = _write(
-            recipe, out_dir, split_rows, content_hash(split_rows, split_digests), rejects, sources, counts, progress
-        )
+        digest = content_hash(split_rows, split_digests)
+        summary = _write(recipe, out_dir, split_rows, digest, rejects, sources, counts, progress, preferences)
     return BuildResult(
         path=out_dir,
         recipe=recipe.name,
@@ -219,7 +224,9 @@ def _select(recipe, kept, processed, dedup, rejects) -> tuple[dict[str, list[dic
 
 def _read_sources(
     recipe: DataRecipe, out_dir: Path, progress: bool
-) -> tuple[list[dict], list[Reject], set[str], list[dict]]:
+) -> tuple[list[dict], list[Reject], set[str], list[dict], list[dict] | None]:
+    """Rows, rejects, personal names and a report per source; preference pairs when a source is feedback."""
+    pairs: list[dict] | None = None
     rows: list[dict] = []
     rejects: list[Reject] = []
     names: set[str] = set()
@@ -254,8 +261,11 @@ def _read_sources(
                     "weight": source.weight,
                 }
             )
+            if source.kind == "space-feedback":
+                pairs = (pairs or []) + parsed.preferences
+                reports[-1]["feedback"] = parsed.feedback_summary()
             bar.update(1)
-    return rows, rejects, names, reports
+    return rows, rejects, names, reports, pairs
 
 
 def _reject(row: dict, stage: str, name: str | None, reason: str) -> Reject:
@@ -310,7 +320,7 @@ def _arrow_dataset(rows: list[dict], features):
     return Dataset(InMemoryTable(table), info=DatasetInfo(features=features))
 
 
-def _write(recipe, out_dir, split_rows, content_digest, rejects, sources, counts, progress) -> dict:
+def _write(recipe, out_dir, split_rows, content_digest, rejects, sources, counts, progress, preferences) -> dict:
     from datasets import DatasetDict
 
     from hubtools.cards.dataset_card import dataset_features, render_dataset_card
@@ -321,7 +331,11 @@ def _write(recipe, out_dir, split_rows, content_digest, rejects, sources, counts
         dataset = DatasetDict({name: _arrow_dataset(rows, features) for name, rows in split_rows.items()})
         try:
             with datasets_progress(progress):
-                dataset.save_to_disk(str(out_dir))
+                dataset.save_to_disk(str(out_dir), num_shards=empty_shards(split_rows))
+                if preferences is not None:
+                    from hubtools.data.preferences import write_preferences
+
+                    content_digest = write_preferences(out_dir, preferences, content_digest)
         except OSError as error:  # a full disk, a quota, a read-only folder
             raise write_error(out_dir, error) from None
         bar.update(1)
@@ -352,11 +366,21 @@ def _write(recipe, out_dir, split_rows, content_digest, rejects, sources, counts
             },
             "score": SCORE_FORMULA,
         }
+        if preferences is not None:
+            summary["preferences"] = {
+                "counts": preferences.counts,
+                "splits": {name: {"num_examples": len(rows)} for name, rows in preferences.splits.items()},
+            }
         bar.update(1)
         write_text_atomic(out_dir / "build.json", json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
         write_text_atomic(out_dir / "README.md", render_dataset_card(summary))
         bar.update(1)
     return summary
+
+
+def empty_shards(splits: dict[str, list]) -> dict[str, int]:
+    """One shard for each empty split: by default `datasets` saves it as none, which `load_from_disk` cannot read."""
+    return {name: 1 for name, rows in splits.items() if not rows}
 
 
 @contextlib.contextmanager

@@ -44,9 +44,14 @@ def read_source(recipe: DataRecipe, source: Source) -> tuple[Inputs, ParseResult
     """Resolve and parse one source; fewer rows than its `min_rows` (a file of another kind, say) is an error
     that counts the rejected lines and shows the first, instead of a build silently made of the others."""
     inputs = resolve_inputs(recipe, source)
-    parsed = ParseResult()
-    for path, display in inputs.files:
-        parsed.extend(parse_file(source.kind, path, source=source.name, display=display))
+    if source.kind == "space-feedback":  # votes and the conversations they rate are joined across files
+        from hubtools.data.sources.space_feedback import parse_files
+
+        parsed = parse_files(inputs.files, source=source.name)
+    else:
+        parsed = ParseResult()
+        for path, display in inputs.files:
+            parsed.extend(parse_file(source.kind, path, source=source.name, display=display))
     if len(parsed.rows) < source.min_rows:
         index = recipe.sources.index(source)
         first = f"; first: {parsed.rejects[0]}" if parsed.rejects else ""

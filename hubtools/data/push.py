@@ -125,6 +125,10 @@ def push_dataset(
     message = f"{recipe.name} {version} (hubtools {__version__}, content {build.content_hash[:12]})"
     with datasets_progress(progress):
         dataset.push_to_hub(repo_id, commit_message=f"Upload {message}", private=private, token=token)
+        if (out_dir / "preferences" / "dataset_dict.json").is_file():  # built from feedback: its second config
+            load_from_disk(str(out_dir / "preferences")).push_to_hub(
+                repo_id, config_name="preferences", commit_message=f"Upload {message} preferences", token=token
+            )
     info = api.upload_file(
         path_or_fileobj=card.encode("utf-8"),
         path_in_repo="README.md",

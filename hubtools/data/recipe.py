@@ -27,7 +27,7 @@ from hubtools.recipes.fields import (
     field_error,
 )
 
-SourceKind = Literal["hh-rlhf", "dolly", "cai-dump", "messages", "chatterbot"]
+SourceKind = Literal["hh-rlhf", "dolly", "cai-dump", "messages", "chatterbot", "space-feedback"]
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _FLOATING_REVISIONS = {"main", "master", "head", "latest"}
 

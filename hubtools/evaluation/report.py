@@ -100,6 +100,7 @@ class EvalReport:
     probes: list[ProbeResult] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
     hubtools_version: str = ""
+    arena: dict[str, Any] | None = None  # `ArenaResult.to_json()`: the Space's arena votes, when computed
 
     @model_validator(mode="before")
     @classmethod
@@ -111,7 +112,7 @@ class EvalReport:
     @model_serializer(mode="wrap")
     def _to_file_layout(self, handler: Any) -> dict[str, Any]:
         data = handler(self)
-        return {
+        layout = {
             "format": FORMAT,
             **{key: data[key] for key in ("perplexity", "mean_loss", "num_tokens", "num_sequences", "loss_on")},
             "eval_dataset": data["eval_dataset"],
@@ -120,6 +121,9 @@ class EvalReport:
             "probes": data["probes"],
             "hubtools_version": data["hubtools_version"],
         }
+        if data["arena"] is not None:  # only when computed: reports without votes read as before
+            layout["arena"] = data["arena"]
+        return layout
 
     def to_json(self) -> dict[str, Any]:
         return _REPORT.dump_python(self)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from hubtools import __version__
 from hubtools.errors import HubtoolsError
+from hubtools.evaluation.arena import ArenaResult
 from hubtools.evaluation.config import EvalConfig
 from hubtools.evaluation.perplexity import compute_perplexity
 from hubtools.evaluation.probes import probe_answers, probe_table, prompt_format
@@ -40,13 +41,15 @@ def evaluate_model(
     probes: Sequence[str] | None = None,
     config: EvalConfig | None = None,
     out: Path | None = None,
+    arena: ArenaResult | None = None,
 ) -> EvalReport:
     """Evaluate a fine-tuned model; write and return its report.
 
     `dataset` and `base_model` default to what `hubtools_train.json` in the model folder records (the
     dataset at its exact commit; no base when the model was built from a config). `probes` replaces the
     config's prompts. `out` defaults to `eval_results.json` in a local model folder; for a Hub model
-    nothing is written unless `out` is given.
+    nothing is written unless `out` is given. `arena` (from `hubtools.evaluation.arena`) goes in the report as
+    computed from the Space's votes.
     """
     config = config or EvalConfig()
     prompts = list(probes) if probes is not None else config.all_probes
@@ -106,6 +109,7 @@ def evaluate_model(
             "prompt_format": formats,
         },
         hubtools_version=__version__,
+        arena=arena.to_json() if arena is not None else None,
     )
     if out is None and model_ref.path is not None:
         out = model_dir / EVAL_RESULTS_FILE

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_serializer, model_validator
 from pydantic_core import PydanticCustomError
 
 from hubtools.errors import HubtoolsError
@@ -134,6 +134,25 @@ class TrainingSettings(RecipeModel):
     logging_steps: PositiveInt = 10
 
 
+# DPO losses TRL computes from preference pairs alone (the others need extra settings a recipe does not give).
+DpoLoss = Literal["sigmoid", "hinge", "ipo", "robust", "exo_pair", "nca_pair", "bco_pair", "sppo_hard", "apo_zero"]
+
+
+class DpoSettings(RecipeModel):
+    """Direct preference optimisation on the `preferences` config of the dataset (TRL's `DPOTrainer`).
+
+    The starting point is `base_model`, which for DPO must be an SFT model (a released one by `repo_id` and
+    `revision`, or a local folder); it is also the frozen reference (for LoRA: the base with adapters off).
+    """
+
+    beta: PositiveFloat = Field(0.1, description="how far the policy may move from the reference; higher: less")
+    loss_type: DpoLoss = "sigmoid"
+    label_smoothing: Annotated[float, Field(ge=0, lt=0.5, allow_inf_nan=False)] = Field(
+        0.0, description="robust/exo_pair: the assumed share of flipped preference labels"
+    )
+    dataset_config: Text = Field("preferences", description="config of a Hub dataset (or subfolder of a build)")
+
+
 class TrainRecipe(RecipeModel):
     """A whole training run, as shipped in hubtools/recipes/train/*.toml."""
 
@@ -143,12 +162,27 @@ class TrainRecipe(RecipeModel):
     dataset: DatasetSource
     training: TrainingSettings
     lora: LoraSettings = LoraSettings()
+    method: Literal["sft", "dpo"] = Field("sft", description="supervised fine-tuning, or DPO on preference pairs")
+    dpo: DpoSettings = DpoSettings()
     launch: Literal["single", "ddp", "fsdp"] = Field(
         "single", description="documentation of intent: the accelerate config to launch this recipe with"
     )
 
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: Any) -> dict[str, Any]:
+        """An SFT recipe dumps (and hashes) as before DPO existed: `method` and `dpo` only appear for DPO."""
+        data = handler(self)
+        if self.method == "sft" and "dpo" not in self.model_fields_set:
+            data.pop("method", None)
+            data.pop("dpo", None)
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> TrainRecipe:
+        if self.method == "sft" and "dpo" in self.model_fields_set:
+            raise field_error("dpo", "only applies with method = 'dpo'")
+        if self.method == "dpo" and self.base_model.config is not None:
+            raise field_error("base_model.config", "DPO starts from an SFT model: give base_model.repo_id or path")
         if self.lora.enabled and self.base_model.config is not None:
             raise field_error("lora.enabled", "needs pretrained weights (base_model.repo_id or path), not a config")
         micro = self.training.micro_batch_size

@@ -1,4 +1,5 @@
-"""`train(recipe, out_dir=...)`: one code path from a recipe to a model folder, driving trl's SFTTrainer.
+"""`train(recipe, out_dir=...)`: one code path from a recipe to a model folder, driving trl's SFTTrainer
+(`method = "dpo"` recipes go to `hubtools.train.dpo`).
 
 Everything that can fail on user input (recipe, Hub revisions, dataset columns, sequence length) is checked before
 the Trainer exists, so a failed run publishes nothing. Checkpoints, resumption, the Hub push of checkpoints and
@@ -100,6 +101,12 @@ def train(
     from accelerate import PartialState
 
     recipe = recipe if isinstance(recipe, TrainRecipe) else load_train_recipe(recipe)
+    if recipe.method == "dpo":
+        if resume or push_checkpoints_to:
+            raise HubtoolsError("method = 'dpo' runs are short: --resume and --push-checkpoints are not supported")
+        from hubtools.train.dpo import train_dpo
+
+        return train_dpo(recipe, out_dir=out_dir, callbacks=callbacks, keep_checkpoints=keep_checkpoints)
     out_dir = Path(out_dir)
     work_dir = out_dir / CHECKPOINTS_DIR
     process = PartialState()
@@ -127,7 +134,7 @@ def train(
         if pending is not None:
             pending.wait_until_done()
     eval_loss = trainer.evaluate()["eval_loss"] if data.eval is not None else None
-    _save_model(trainer, out_dir, lora=recipe.lora.enabled)
+    save_trained_model(trainer, out_dir, lora=recipe.lora.enabled)
 
     losses = logged_losses(trainer.state.log_history)
     final_loss = losses[-1] if losses else None
@@ -220,7 +227,7 @@ def _make_trainer(recipe: TrainRecipe, start: StartingPoint, data: Any, args: An
     return trainer
 
 
-def _save_model(trainer: Any, out_dir: Path, *, lora: bool) -> None:
+def save_trained_model(trainer: Any, out_dir: Path, *, lora: bool) -> None:
     """Full runs: the model. LoRA runs: the adapter in adapter/ and the merged model at the top."""
     trainer.args.push_to_hub = False  # checkpoints went to the checkpoints branch; publishing is a later stage
     model = trainer.accelerator.unwrap_model(trainer.model)

@@ -25,6 +25,7 @@ PROPERTY = settings(
     max_examples=60, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
 )
 SUFFIX = {"hh-rlhf": ".jsonl", "dolly": ".jsonl", "messages": ".jsonl", "cai-dump": ".json", "chatterbot": ".yml"}
+SUFFIX |= {"space-feedback": ".jsonl"}
 HH = json.dumps({"chosen": "\n\nHuman: Hi there\n\nAssistant: Hello! How can I help?", "rejected": "x"})
 DOLLY = json.dumps({"instruction": "Name a fruit.", "context": "", "response": "Apple.", "category": "open_qa"})
 MESSAGES = json.dumps({"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hey"}]})

@@ -14,7 +14,7 @@ from hubtools.train.recipe import load_train_recipe
 
 
 def test_the_roadmap_recipes_ship():
-    assert set(shipped_recipes("train")) == {"demo", "ruby-002", "pygmalion-350m", "opt-1.3b"}
+    assert set(shipped_recipes("train")) == {"demo", "demo-dpo", "ruby-002", "pygmalion-350m", "opt-1.3b"}
 
 
 @pytest.mark.parametrize("name", shipped_recipes("train"))

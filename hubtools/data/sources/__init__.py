@@ -9,6 +9,7 @@ Parsers only split records into turns; cleaning and scrubbing happen later, the 
 from __future__ import annotations
 
 import fnmatch
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 
 from hubtools.errors import HubtoolsError
 
-KINDS = ("hh-rlhf", "dolly", "cai-dump", "messages", "chatterbot")
+KINDS = ("hh-rlhf", "dolly", "cai-dump", "messages", "chatterbot", "space-feedback")
 # File names each kind reads when given a folder.
 SUFFIXES = {
     "hh-rlhf": (".jsonl", ".jsonl.gz", ".json.gz"),
@@ -24,7 +25,10 @@ SUFFIXES = {
     "cai-dump": (".json", ".json.gz"),
     "messages": (".jsonl", ".jsonl.gz"),
     "chatterbot": (".yml", ".yaml", ".yml.gz", ".yaml.gz"),
+    "space-feedback": (".jsonl", ".jsonl.gz"),
 }
+# Where a kind's files sit inside a folder that holds more (the contributions repo keeps feedback apart).
+SUBFOLDERS = {"space-feedback": "feedback"}
 RAW_LIMIT = 2000
 
 
@@ -63,11 +67,26 @@ class ParseResult:
     rows: list[dict] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
     names: set[str] = field(default_factory=set)
+    # Feedback sources only: preference pairs, counts per record kind, and records per release (`repo@rev`).
+    preferences: list[dict] = field(default_factory=list)
+    feedback: Counter = field(default_factory=Counter)
+    releases: Counter = field(default_factory=Counter)
 
     def extend(self, other: ParseResult) -> None:
         self.rows.extend(other.rows)
         self.rejects.extend(other.rejects)
         self.names.update(other.names)
+        self.preferences.extend(other.preferences)
+        self.feedback.update(other.feedback)
+        self.releases.update(other.releases)
+
+    def feedback_summary(self) -> dict:
+        """What a feedback source gave, for the build summary and the dataset card."""
+        return {
+            "records": dict(sorted(self.feedback.items())),
+            "pairs": len(self.preferences),
+            "releases": dict(sorted(self.releases.items())),
+        }
 
 
 def make_row(messages: list[dict], source: str, source_id: str) -> dict:
@@ -101,7 +120,7 @@ def add_conversation(
 
 
 def _parsers() -> dict[str, Callable[..., ParseResult]]:
-    from hubtools.data.sources import cai_dump, chatterbot, dolly, hh_rlhf, messages
+    from hubtools.data.sources import cai_dump, chatterbot, dolly, hh_rlhf, messages, space_feedback
 
     return {
         "hh-rlhf": hh_rlhf.parse,
@@ -109,6 +128,7 @@ def _parsers() -> dict[str, Callable[..., ParseResult]]:
         "cai-dump": cai_dump.parse,
         "messages": messages.parse,
         "chatterbot": chatterbot.parse,
+        "space-feedback": space_feedback.parse,
     }
 
 
@@ -140,6 +160,8 @@ def collect_files(path: Path, kind: str, patterns: list[str] | None = None) -> l
         if path.exists():
             raise HubtoolsError(f"source path {path} is not a regular file or folder (a device, pipe or socket?)")
         raise HubtoolsError(f"source path not found: {path}")
+    if not patterns and kind in SUBFOLDERS and (path / SUBFOLDERS[kind]).is_dir():
+        path = path / SUBFOLDERS[kind]
     found = []
     for file in sorted(p for p in path.rglob("*") if p.is_file()):
         relative = file.relative_to(path).as_posix()
