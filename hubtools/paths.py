@@ -26,6 +26,9 @@ TRAIN_RECORD_FILE = "hubtools_train.json"  # written by train next to the model;
 EVAL_RESULTS_FILE = "eval_results.json"  # written by eval in the model folder; read by cards and the next release
 LOSS_CURVE_FILE = "loss_curve.png"  # drawn by train from the log; shown on the model card
 SPACE_VARIABLES_FILE = "space_variables.json"  # the Space's variables, committed beside app.py by the deploy
+# The card templates (`model_cards/` at the repository root, through a symlink so wheels ship them): the data
+# stage renders the dataset card, the cards stage the model card.
+TEMPLATES_DIR = Path(__file__).parent / "cards" / "templates"
 
 
 def hubtools_home() -> Path:

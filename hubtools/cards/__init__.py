@@ -1,6 +1,6 @@
-"""Dataset and model cards rendered from the templates in model_cards/."""
+"""Model cards rendered from the templates in model_cards/ (the dataset card is the data stage's:
+`hubtools.data.card`)."""
 
-from pathlib import Path
+from hubtools.paths import TEMPLATES_DIR
 
-# `model_cards/` at the repository root, reached through a symlink so that wheels ship the templates too.
-TEMPLATES_DIR = Path(__file__).parent / "templates"
+__all__ = ["TEMPLATES_DIR"]

@@ -100,7 +100,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_hub_options(push)
     push.set_defaults(func=run_push)
 
-    from hubtools.community.cli import add_forget_command
+    from hubtools.cli.forget import add_forget_command
 
     add_forget_command(commands)
 

@@ -62,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(manifest.to_json())
         if args.serve:
-            from hubtools.cli.space import launch_space
+            from hubtools.serve.local import launch_space
 
             launch_space(manifest.model.repo_id, manifest.version, where=str(target), port=args.port)
     return 0

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hubtools.errors import HubtoolsError
+from hubtools.paths import SPACE_VARIABLES_FILE
 
-VARIABLES_FILE = "space_variables.json"  # the same file `hubtools space deploy` writes for the chat Space
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 MB = 1024 * 1024
 
@@ -62,7 +62,7 @@ def load_contribute_config(app_dir: Path | None = None, environ: dict[str, str] 
     `CONTRIBUTIONS_TOKEN`, else `HF_TOKEN` (a Space secret), else the one huggingface_hub finds itself."""
     env = dict(os.environ if environ is None else environ)
     file_vars: dict[str, str] = {}
-    variables = Path(app_dir) / VARIABLES_FILE if app_dir is not None else None
+    variables = Path(app_dir) / SPACE_VARIABLES_FILE if app_dir is not None else None
     if variables is not None and variables.is_file():
         try:
             file_vars = json.loads(variables.read_text(encoding="utf-8"))

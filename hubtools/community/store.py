@@ -11,7 +11,6 @@ for it too.
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import tempfile
 import time
@@ -20,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hubtools.data.feedback import RECEIPT
 from hubtools.errors import HubtoolsError
 
 if TYPE_CHECKING:
@@ -31,7 +31,6 @@ CONSENT_TEXT = (
     "project's training dataset and may be used to train and publish chat models. They are my own chats and "
     "contain nothing I do not want to share. I keep my receipt id to ask for their removal later."
 )
-RECEIPT = re.compile(r"^rc-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}$")
 DATA_DIR = "data"
 STAGED_DIRS = (DATA_DIR, "feedback")  # what the scheduler pushes: contributions, and the Space's feedback
 

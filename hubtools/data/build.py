@@ -323,7 +323,7 @@ def _arrow_dataset(rows: list[dict], features):
 def _write(recipe, out_dir, split_rows, content_digest, rejects, sources, counts, progress, preferences) -> dict:
     from datasets import DatasetDict
 
-    from hubtools.cards.dataset_card import dataset_features, render_dataset_card
+    from hubtools.data.card import dataset_features, render_dataset_card
 
     with _bar(progress, total=4, desc="write", unit="step") as bar:
         _clear_previous_build(out_dir)

@@ -88,7 +88,7 @@ def push_dataset(
     `repo_id` defaults to the recipe's, else `<whoami>/<recipe name>`. With `tag=False` the commit is left
     untagged: a release tags all its repos together once everything is published.
     """
-    from hubtools.cards.dataset_card import render_card_from_folder
+    from hubtools.data.card import render_card_from_folder
 
     check_release_tag(version)
     recipe = load_data_recipe(recipe)

@@ -84,7 +84,7 @@ def wilson_interval(successes: float, trials: int, z: float = Z95) -> tuple[floa
 
 def arena_result(records: list[dict], model: Release, against: Release) -> ArenaResult:
     """Count the votes of `records` (stored JSON objects, any kind) for `model` against `against`."""
-    from hubtools.community.feedback import parse_record
+    from hubtools.data.feedback import parse_record
 
     if (model.repo, model.revision) == (against.repo, against.revision):
         raise HubtoolsError(f"arena: {model.label} against itself: name two different releases")

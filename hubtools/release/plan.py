@@ -110,7 +110,7 @@ def _check_inputs(recipe: ReleaseRecipe, parts: stages.Parts) -> list[PlanStep]:
 
 def _current_dataset_commit(api, parts: stages.Parts) -> str | None:
     """The dataset repo's head if it already holds exactly the build this recipe makes (known from the cache)."""
-    from hubtools.cards.dataset_card import render_card_from_folder
+    from hubtools.data.card import render_card_from_folder
     from hubtools.data.push import card_at, default_build_dir, reusable_build
 
     build_dir = default_build_dir(parts.data)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hubtools.errors import HubtoolsError
+from hubtools.paths import SPACE_VARIABLES_FILE
 
-VARIABLES_FILE = "space_variables.json"
 BACKENDS = ("auto", "ctranslate2", "transformers")
 DEVICES = ("cpu", "cuda")
 
@@ -53,7 +53,7 @@ def load_serve_config(app_dir: Path | None = None, environ: dict[str, str] | Non
     """Read the Space variables from the environment, falling back to `space_variables.json` in `app_dir`."""
     env = dict(os.environ if environ is None else environ)
     file_vars: dict[str, str] = {}
-    variables = Path(app_dir) / VARIABLES_FILE if app_dir is not None else None
+    variables = Path(app_dir) / SPACE_VARIABLES_FILE if app_dir is not None else None
     if variables is not None and variables.is_file():
         try:
             file_vars = json.loads(variables.read_text(encoding="utf-8"))

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hubtools.errors import HubtoolsError
-from hubtools.serve.config import VARIABLES_FILE
-from hubtools.serve.resolve import _hub_error, resolve_model
+from hubtools.paths import SPACE_VARIABLES_FILE
+from hubtools.serve.resolve import hub_error, resolve_model
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
@@ -36,7 +36,18 @@ ZEROGPU_CHAT_APP = "chat_app.py"
 ZEROGPU_TORCH = "2.9.1"
 ZEROGPU_PYTHON = "3.12.12"
 # The parts of hubtools the app imports (chat, and the contribute tab's parser and scrubber); nothing else ships.
-LIBRARY_FILES = ("__init__.py", "py.typed", "errors.py", "hub/__init__.py", "hub/target.py", "recipes/__init__.py")
+LIBRARY_FILES = (
+    "__init__.py",
+    "py.typed",
+    "errors.py",
+    "paths.py",
+    "versions.py",
+    "_validation.py",
+    "hub/__init__.py",
+    "hub/target.py",
+    "recipes/__init__.py",
+    "recipes/fields.py",
+)
 LIBRARY_PACKAGES = ("serve", "community", "data", "data/sources", "data/scrub")
 
 
@@ -133,7 +144,7 @@ def space_files(
         files[f"hubtools/{relative}"] = (PACKAGE_ROOT / relative).read_bytes()
     if embedded:
         variables = {"MODEL_REPO": model_repo} | ({"MODEL_REVISION": revision} if revision else {})
-        files[VARIABLES_FILE] = (json.dumps(variables, indent=2) + "\n").encode()
+        files[SPACE_VARIABLES_FILE] = (json.dumps(variables, indent=2) + "\n").encode()
     return files
 
 
@@ -198,7 +209,7 @@ def deploy_space(
             e.path: e for e in api.list_repo_tree(space_id, repo_type="space", recursive=True) if hasattr(e, "size")
         }
     except Exception as error:
-        raise _hub_error(error, space_id) from error
+        raise hub_error(error, space_id) from error
     operations: list = [
         CommitOperationAdd(path_in_repo=path, path_or_fileobj=data)
         for path, data in sorted(files.items())

@@ -13,12 +13,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from hubtools.errors import HubtoolsError
+from hubtools.versions import is_release_tag, release_key
 
 if TYPE_CHECKING:
     from huggingface_hub import HfApi
 
 SHORT_COMMIT = re.compile(r"^[0-9a-f]{4,39}$")  # the start of a commit id, as the status line shows it
-SEMVER = re.compile(r"^v(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?$")
 FAST_SUBFOLDER = "ct2-int8"
 # Files a tokenizer, config and chat template may need; weights are fetched only for the fallback backend.
 _SMALL_SUFFIXES = (".json", ".jinja", ".txt", ".model", ".tiktoken")
@@ -71,17 +71,7 @@ class ModelFiles:
     has_weights: bool
 
 
-def semver_key(tag: str) -> tuple:
-    """Sort key for `vMAJOR.MINOR.PATCH[-PRE]`: a pre-release sorts before its release."""
-    match = SEMVER.match(tag)
-    if not match:
-        raise ValueError(f"not a release tag: {tag}")
-    major, minor, patch, pre = match.groups()
-    pre_key = (1,) if pre is None else (0, *[(0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split(".")])
-    return (int(major), int(minor), int(patch), pre_key)
-
-
-def _hub_error(error: Exception, repo_id: str, revision: str | None = None) -> HubtoolsError:
+def hub_error(error: Exception, repo_id: str, revision: str | None = None) -> HubtoolsError:
     """Turn a client exception into a message a visitor can act on."""
     from huggingface_hub.errors import (
         EntryNotFoundError,
@@ -106,8 +96,8 @@ def list_releases(repo_id: str, *, api: HfApi) -> list[str]:
     try:
         refs = api.list_repo_refs(repo_id)
     except Exception as error:
-        raise _hub_error(error, repo_id) from error
-    return sorted((t.name for t in refs.tags if SEMVER.match(t.name)), key=semver_key, reverse=True)
+        raise hub_error(error, repo_id) from error
+    return sorted((t.name for t in refs.tags if is_release_tag(t.name)), key=release_key, reverse=True)
 
 
 def _natural_key(name: str) -> tuple:
@@ -126,7 +116,7 @@ def list_checkpoints(repo_id: str, *, api: HfApi, branch: str = "checkpoints") -
     except RevisionNotFoundError:
         return []
     except Exception as error:
-        raise _hub_error(error, repo_id, branch) from error
+        raise hub_error(error, repo_id, branch) from error
     folders = {e.path.rsplit("/", 1)[0] for e in entries if e.path.endswith("/config.json")}
     folders = {f for f in folders if not f.endswith(FAST_SUBFOLDER)}
     return [
@@ -159,7 +149,7 @@ def _expand_commit(repo_id: str, prefix: str, branches: set[str], *, api: HfApi)
                 c.commit_id for c in api.list_repo_commits(repo_id, revision=branch) if c.commit_id.startswith(prefix)
             }
     except Exception as error:
-        raise _hub_error(error, repo_id, prefix) from error
+        raise hub_error(error, repo_id, prefix) from error
     if len(found) > 1:
         raise HubtoolsError(f"Commit '{prefix}' is ambiguous in model repo '{repo_id}': type more of its id.")
     if not found:
@@ -174,11 +164,11 @@ def resolve_model(repo_id: str, revision: str | None = None, *, api: HfApi) -> R
     try:
         refs = api.list_repo_refs(repo_id)
     except Exception as error:
-        raise _hub_error(error, repo_id) from error
+        raise hub_error(error, repo_id) from error
     tags = {t.name for t in refs.tags}
     branches = {b.name for b in refs.branches}
     if revision is None:
-        releases = sorted((t for t in tags if SEMVER.match(t)), key=semver_key, reverse=True)
+        releases = sorted((t for t in tags if is_release_tag(t)), key=release_key, reverse=True)
         revision = releases[0] if releases else "main"
     rev, _, subfolder = revision.partition(":")
     rev, subfolder = rev.strip(), subfolder.strip("/")
@@ -187,12 +177,12 @@ def resolve_model(repo_id: str, revision: str | None = None, *, api: HfApi) -> R
     try:
         commit = api.model_info(repo_id, revision=rev).sha
     except Exception as error:
-        raise _hub_error(error, repo_id, rev) from error
+        raise hub_error(error, repo_id, rev) from error
     if subfolder:
         try:
             names = [e.path for e in api.list_repo_tree(repo_id, path_in_repo=subfolder, revision=commit)]
         except Exception as error:
-            raise _hub_error(error, repo_id, revision) from error
+            raise hub_error(error, repo_id, revision) from error
         if f"{subfolder}/config.json" not in names:
             raise HubtoolsError(f"'{revision}' in model repo '{repo_id}' is not a saved checkpoint.")
         kind: Kind = "checkpoint"
@@ -213,7 +203,7 @@ def download_model(resolved: ResolvedModel, *, api: HfApi, weights: bool | None 
     try:
         siblings = [s.rfilename for s in api.model_info(resolved.repo_id, revision=resolved.commit).siblings or []]
     except Exception as error:
-        raise _hub_error(error, resolved.repo_id, resolved.revision) from error
+        raise hub_error(error, resolved.repo_id, resolved.revision) from error
     here = [name for name in siblings if name.startswith(prefix) and "/" not in name[len(prefix) :]]
     fast = [name for name in siblings if name.startswith(f"{prefix}{FAST_SUBFOLDER}/")]
     has_fast = f"{prefix}{FAST_SUBFOLDER}/model.bin" in fast
@@ -235,6 +225,6 @@ def download_model(resolved: ResolvedModel, *, api: HfApi, weights: bool | None 
             endpoint=api.endpoint,
         )
     except Exception as error:
-        raise _hub_error(error, resolved.repo_id, resolved.revision) from error
+        raise hub_error(error, resolved.repo_id, resolved.revision) from error
     path = Path(root) / resolved.subfolder if resolved.subfolder else Path(root)
     return ModelFiles(path=path, fast_dir=path / FAST_SUBFOLDER if has_fast else None, has_weights=want_weights)

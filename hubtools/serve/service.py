@@ -56,7 +56,7 @@ class ChatService:
     ) -> None:
         from huggingface_hub import HfApi
 
-        from hubtools.hub.target import hubtools_home
+        from hubtools.paths import hubtools_home
 
         self.config = config
         self.api = api or HfApi()

@@ -131,7 +131,7 @@ def deploy_static_space(
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
 
     from hubtools.serve.deploy import DeployedSpace, _model_datasets, git_blob_id
-    from hubtools.serve.resolve import _hub_error, resolve_model
+    from hubtools.serve.resolve import hub_error, resolve_model
 
     api = api or HfApi()
     resolved = resolve_model(model_repo, revision, api=api)
@@ -156,7 +156,7 @@ def deploy_static_space(
             e.path: e for e in api.list_repo_tree(space_id, repo_type="space", recursive=True) if hasattr(e, "size")
         }
     except Exception as error:
-        raise _hub_error(error, space_id) from error
+        raise hub_error(error, space_id) from error
     operations: list = [
         CommitOperationAdd(path_in_repo=path, path_or_fileobj=content)
         for path, content in sorted(files.items())

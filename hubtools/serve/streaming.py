@@ -7,9 +7,12 @@ could be the start of a stop sequence is held back, so a stop string is never sh
 from __future__ import annotations
 
 import codecs
+import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from hubtools.errors import HubtoolsError
 
 
 @dataclass(frozen=True)
@@ -24,15 +27,26 @@ class GenerationSettings:
     top_k: int = 50
 
     def clamped(self) -> GenerationSettings:
-        """Out-of-range values (from the API, where sliders do not bound them) brought into range."""
+        """Out-of-range values (from the API, where sliders do not bound them) brought into range; a value that is
+        no finite number (NaN, infinity, text) is refused, naming the setting, since no range holds it."""
         return GenerationSettings(
-            temperature=min(max(float(self.temperature), 0.0), 2.0),
-            top_p=min(max(float(self.top_p), 0.05), 1.0),
-            max_new_tokens=min(max(int(self.max_new_tokens), 1), 1024),
-            repetition_penalty=min(max(float(self.repetition_penalty), 1.0), 2.0),
+            temperature=_bounded("temperature", self.temperature, 0.0, 2.0),
+            top_p=_bounded("top_p", self.top_p, 0.05, 1.0),
+            max_new_tokens=int(_bounded("max_new_tokens", self.max_new_tokens, 1, 1024)),
+            repetition_penalty=_bounded("repetition_penalty", self.repetition_penalty, 1.0, 2.0),
             stop_sequences=tuple(s for s in self.stop_sequences if s)[:8],
-            top_k=max(int(self.top_k), 0),
+            top_k=int(_bounded("top_k", self.top_k, 0, 1000)),
         )
+
+
+def _bounded(name: str, value: object, low: float, high: float) -> float:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        number = math.nan
+    if not math.isfinite(number):
+        raise HubtoolsError(f"{name}: expected a number from {low:g} to {high:g}, got {value!r}")
+    return min(max(number, low), high)
 
 
 def parse_stop_sequences(text: str | None) -> tuple[str, ...]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from hubtools.errors import HubtoolsError
-from hubtools.hub.target import hubtools_home
+from hubtools.paths import hubtools_home
 from hubtools.train.model import load_base_model, lora_config, model_shape
 from hubtools.train.outputs import TrainResult, build_record, logged_losses, write_run_files
 from hubtools.train.recipe import DatasetSource, TrainRecipe

@@ -15,10 +15,10 @@ from hubtools.community.feedback import (
     ConsentError,
     FeedbackWriter,
     new_id,
-    parse_record,
     preview_share,
 )
 from hubtools.community.store import new_receipt
+from hubtools.data.feedback import parse_record
 from hubtools.errors import HubtoolsError
 
 CURRENT = {"repo": "local/demo-chat", "revision": "v2", "commit": "b" * 40}

@@ -11,7 +11,7 @@ import os
 import re
 from pathlib import Path
 
-from hubtools.cards.dataset_card import TEMPLATES_DIR, render_dataset_card, size_category
+from hubtools.data.card import TEMPLATES_DIR, render_dataset_card, size_category
 
 HERE = Path(__file__).parent
 GOLDEN = HERE / "golden" / "dataset_card.md"

@@ -222,3 +222,33 @@ def test_zerogpu_serves_on_cuda_and_everything_else_on_cpu(tmp_path):
     assert load_serve_config(tmp_path, environ={"SPACES_ZERO_GPU": "true", "SERVE_DEVICE": "cpu"}).device == "cpu"
     with pytest.raises(HubtoolsError, match="unknown device 'tpu'"):
         load_serve_config(tmp_path, environ={"SERVE_DEVICE": "tpu"})
+
+
+def test_the_library_slice_shipped_to_the_space_imports_on_its_own(tmp_path):
+    """The Space runs the hubtools files deploy ships, not an installed hubtools: every module the app and the
+    Contribute tab load at start (and the parser and scrubber a contribution goes through) must be among them."""
+    import site
+    import subprocess
+    import sys
+
+    from hubtools.serve.deploy import DEFAULT_APP_DIR, space_files
+
+    files = space_files(DEFAULT_APP_DIR, model_repo="local/m", revision=None, datasets=[], embedded=True)
+    for name, data in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(data)
+    modules = [
+        line.split()[1]
+        for line in (tmp_path / "app.py").read_text().splitlines()
+        if line.startswith("from hubtools.")
+    ]
+    modules += ["hubtools.data.convert", "hubtools.data.scrub", "hubtools.community.contribute"]
+    # `-S`: site-packages on the path without their .pth files, so hubtools' own (editable) install is not seen.
+    paths = [str(tmp_path), *site.getsitepackages()]
+    code = (
+        f"import sys, importlib\nsys.path[:0] = {paths!r}\nimport hubtools\n"
+        f"for name in {modules!r}:\n    importlib.import_module(name)\nprint(hubtools.__file__)"
+    )
+    result = subprocess.run([sys.executable, "-S", "-c", code], cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip() == str(tmp_path / "hubtools" / "__init__.py")

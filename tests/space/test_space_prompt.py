@@ -206,3 +206,12 @@ def test_prefix_is_the_token_exact_system_turn_or_nothing(base_tokenizer, templa
         .endswith(CARD.system_prompt().split("\n")[-1].strip() + ("<|im_end|>" if template else ""))
     )
     assert "Mrrp" not in tok.decode(first.ids[:n])  # the greeting is not part of it
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("temperature", float("nan")), ("top_p", float("inf")), ("max_new_tokens", float("inf")), ("top_k", "many")],
+)
+def test_settings_that_are_no_finite_number_are_refused_by_name(field, value):
+    with pytest.raises(HubtoolsError, match=rf"^{field}: expected a number from"):
+        GenerationSettings(**{field: value}).clamped()

@@ -33,7 +33,7 @@ def parse(path: Path, *, source: str, display: str) -> ParseResult:
 
 def parse_files(files: list[tuple[Path, str]], *, source: str) -> ParseResult:
     """Every file's records, validated and joined; see the module docstring for what becomes what."""
-    from hubtools.community.feedback import parse_record
+    from hubtools.data.feedback import parse_record
 
     result = ParseResult()
     latest: dict[tuple, tuple[str, object]] = {}  # dedup key → (location, record); the last one stands

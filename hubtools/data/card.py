@@ -15,9 +15,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from hubtools.cards import TEMPLATES_DIR
 from hubtools.data.scrub import LABELS as PII_LABELS
 from hubtools.errors import HubtoolsError
+from hubtools.paths import TEMPLATES_DIR
 
 DATASET_CARD_TEMPLATE = "dataset_card.md.jinja"
 # The row schema of every hubtools dataset (docs/ARCHITECTURE.md), as it appears in `dataset_info`.
