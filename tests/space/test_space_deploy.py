@@ -238,9 +238,7 @@ def test_the_library_slice_shipped_to_the_space_imports_on_its_own(tmp_path):
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_bytes(data)
     modules = [
-        line.split()[1]
-        for line in (tmp_path / "app.py").read_text().splitlines()
-        if line.startswith("from hubtools.")
+        line.split()[1] for line in (tmp_path / "app.py").read_text().splitlines() if line.startswith("from hubtools.")
     ]
     modules += ["hubtools.data.convert", "hubtools.data.scrub", "hubtools.community.contribute"]
     # `-S`: site-packages on the path without their .pth files, so hubtools' own (editable) install is not seen.
