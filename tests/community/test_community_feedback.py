@@ -98,7 +98,7 @@ def test_records_land_after_consent_scrubbed_and_votes_carry_no_text(writer, sto
     records = stored_records(hf_api, store.repo_id)
     assert len(records) == 11 and all(parse_record(r)[1] is None for r in records)
     text = json.dumps(records, ensure_ascii=False)
-    assert "SECRET-TEXT" not in text and "alice.smith@example.com" not in text and "[EMAIL]" in text
+    assert "SECRET-TEXT" not in text and "alice.smith@example.com" not in text and "[EMAIL_1]" in text
     for record in records:
         assert record["receipt"] in receipts.values()
         if record["kind"] == "share":
@@ -166,13 +166,13 @@ def test_a_feedback_source_builds_sft_rows_and_preferences(writer, store, hf_api
 
     # An empty split saves as zero shards that `load_from_disk` cannot read: read the non-empty ones.
     sft = [row for name, n in result.splits.items() if n for row in load_from_disk(str(tmp_path / "built" / name))]
-    assert [row["messages"][-1]["content"] for row in sft] == [GOOD + " Mail me at [EMAIL]"]  # liked, shared
+    assert [row["messages"][-1]["content"] for row in sft] == [GOOD + " Mail me at [EMAIL_1]"]  # liked, shared
     preferences = load_from_disk(str(tmp_path / "built" / "preferences"))
     pairs = [row for split in preferences.values() for row in split]
     got = sorted((row["kind"], row["chosen"][0]["content"], row["rejected"][0]["content"]) for row in pairs)
     assert got == [
-        ("pick", GOOD + " Mail me at [EMAIL]", BAD),
-        ("votes", GOOD + " Mail me at [EMAIL]", OTHER + " meh"),
+        ("pick", GOOD + " Mail me at [EMAIL_1]", BAD),
+        ("votes", GOOD + " Mail me at [EMAIL_1]", OTHER + " meh"),
     ]
     assert all(row["prompt"] == [{"role": "user", "content": QUESTION}] for row in pairs)
     assert {row["model"] for row in pairs} == {"local/demo-chat@v2"}
@@ -297,7 +297,7 @@ def test_a_gradio_style_conversation_is_stored_as_role_and_text_only():
     share = preview_share(receipt=new_receipt(), conversation=new_id(), messages=messages, model=CURRENT,
                           settings=SETTINGS, names=["Nadia"])  # fmt: skip
     assert [m.model_dump() for m in share.messages] == [
-        {"role": "user", "content": "Hi, I am [NAME]"},
+        {"role": "user", "content": "Hi, I am [NAME_1]"},
         {"role": "assistant", "content": "Hello!"},
     ]
     with pytest.raises(HubtoolsError, match="has no text"):
