@@ -22,7 +22,7 @@ from hubtools.train.model import load_base_model, lora_config, model_shape
 from hubtools.train.outputs import TrainResult, build_record, logged_losses, write_run_files
 from hubtools.train.recipe import DatasetSource, TrainRecipe
 from hubtools.train.sources import TrainingData, build_data_recipe, check_hub_revisions, resolve_revision
-from hubtools.train.speed import detect_hardware, device_arguments, plan_speed
+from hubtools.train.speed import detect_hardware, plan_speed, trainer_arguments
 
 COLUMNS = ("prompt", "chosen", "rejected")
 MARGIN_PAIRS = 64  # training pairs the before/after margin is measured on
@@ -108,30 +108,11 @@ def dpo_config(recipe: TrainRecipe, plan: Any, hardware: Any, *, output_dir: Pat
 
     training, dpo = recipe.training, recipe.dpo
     return DPOConfig(
-        output_dir=str(output_dir),
-        max_steps=training.max_steps,
-        learning_rate=training.learning_rate,
-        lr_scheduler_type=training.lr_scheduler_type,
-        warmup_steps=training.warmup_ratio,
-        weight_decay=training.weight_decay,
-        max_grad_norm=training.max_grad_norm,
-        seed=training.seed,
-        data_seed=training.seed,
-        per_device_train_batch_size=plan.micro_batch_size,
-        per_device_eval_batch_size=plan.micro_batch_size,
-        gradient_accumulation_steps=plan.gradient_accumulation_steps,
-        activation_checkpointing=plan.gradient_checkpointing,
-        max_length=training.max_length,
+        **trainer_arguments(training, plan, hardware, output_dir=output_dir),
         beta=dpo.beta,
         loss_type=[dpo.loss_type],
         label_smoothing=dpo.label_smoothing,
-        logging_steps=training.logging_steps,
-        save_strategy="steps",
-        save_steps=training.save_steps,
-        save_total_limit=training.save_total_limit,
         include_num_input_tokens_seen="non_padding",
-        report_to="none",
-        **device_arguments(hardware),
     )
 
 

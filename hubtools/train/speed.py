@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -152,3 +153,32 @@ def device_arguments(hardware: Hardware) -> dict[str, Any]:
     if hardware.device == "cpu":
         return {"use_cpu": True, "bf16": False, "fp16": False, "dataloader_pin_memory": False}
     return {"bf16": hardware.bf16, "fp16": not hardware.bf16, "tf32": hardware.bf16}
+
+
+def trainer_arguments(
+    training: TrainingSettings, plan: SpeedPlan, hardware: Hardware, *, output_dir: Path
+) -> dict[str, Any]:
+    """The TrainingArguments every hubtools trainer (SFT, DPO) takes from a recipe's `training` section, its speed
+    plan and the device; each trainer adds its own (packing, beta, the Hub push)."""
+    return {
+        "output_dir": str(output_dir),
+        "max_steps": training.max_steps,
+        "learning_rate": training.learning_rate,
+        "lr_scheduler_type": training.lr_scheduler_type,
+        "warmup_steps": training.warmup_ratio,
+        "weight_decay": training.weight_decay,
+        "max_grad_norm": training.max_grad_norm,
+        "seed": training.seed,
+        "data_seed": training.seed,
+        "per_device_train_batch_size": plan.micro_batch_size,
+        "per_device_eval_batch_size": plan.micro_batch_size,
+        "gradient_accumulation_steps": plan.gradient_accumulation_steps,
+        "activation_checkpointing": plan.gradient_checkpointing,
+        "max_length": training.max_length,
+        "logging_steps": training.logging_steps,
+        "save_strategy": "steps",
+        "save_steps": training.save_steps,
+        "save_total_limit": training.save_total_limit,
+        "report_to": "none",
+        **device_arguments(hardware),
+    }

@@ -27,7 +27,7 @@ from hubtools.train.outputs import (
 )
 from hubtools.train.recipe import TrainingSettings, TrainRecipe, load_train_recipe
 from hubtools.train.sources import check_hub_revisions, load_training_data
-from hubtools.train.speed import Hardware, SpeedPlan, detect_hardware, device_arguments, plan_speed
+from hubtools.train.speed import Hardware, SpeedPlan, detect_hardware, plan_speed, trainer_arguments
 
 CHECKPOINTS_DIR = "checkpoints"
 
@@ -53,32 +53,13 @@ def sft_config(
             "hub_always_push": True,  # every checkpoint reaches the Hub, in order
         }
     return SFTConfig(
-        output_dir=str(output_dir),
-        max_steps=training.max_steps,
-        learning_rate=training.learning_rate,
-        lr_scheduler_type=training.lr_scheduler_type,
-        warmup_steps=training.warmup_ratio,
-        weight_decay=training.weight_decay,
-        max_grad_norm=training.max_grad_norm,
-        seed=training.seed,
-        data_seed=training.seed,
-        per_device_train_batch_size=plan.micro_batch_size,
-        per_device_eval_batch_size=plan.micro_batch_size,
-        gradient_accumulation_steps=plan.gradient_accumulation_steps,
-        activation_checkpointing=plan.gradient_checkpointing,
+        **trainer_arguments(training, plan, hardware, output_dir=output_dir),
         torch_compile=plan.torch_compile,
-        max_length=training.max_length,
         packing=training.packing,
         packing_strategy="bfd",
         shuffle_dataset=True,
         assistant_only_loss=training.assistant_only_loss,
-        logging_steps=training.logging_steps,
-        save_strategy="steps",
-        save_steps=training.save_steps,
-        save_total_limit=training.save_total_limit,
         include_num_input_tokens_seen="non_padding",
-        report_to="none",
-        **device_arguments(hardware),
         **hub,
     )
 
