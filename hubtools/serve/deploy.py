@@ -14,16 +14,17 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hubtools.errors import HubtoolsError
 from hubtools.paths import SPACE_VARIABLES_FILE
 from hubtools.serve.resolve import hub_error, resolve_model
 
 if TYPE_CHECKING:
-    from huggingface_hub import HfApi
+    from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
 
 PACKAGE_ROOT = Path(__file__).resolve().parents[1]
 # spaces/chat, reached through a symlink so that wheels carry it too (as hubtools/cards/templates does).
@@ -65,7 +66,38 @@ def git_blob_id(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
-def _model_datasets(model_repo: str, commit: str, api: HfApi) -> list[str]:
+def changed_files(
+    api: HfApi, space_id: str, files: dict[str, bytes | Path], stale: Callable[[str], bool]
+) -> list[CommitOperationAdd | CommitOperationDelete]:
+    """The commit operations that make the Space repo hold exactly `files`: those whose content differs (LFS
+    files compared by sha256, others by git blob id), and deletes of remote files `stale` picks that are gone."""
+    from huggingface_hub import CommitOperationAdd, CommitOperationDelete
+
+    try:
+        remote = {
+            e.path: e for e in api.list_repo_tree(space_id, repo_type="space", recursive=True) if hasattr(e, "size")
+        }
+    except Exception as error:
+        raise hub_error(error, space_id) from error
+    operations: list[CommitOperationAdd | CommitOperationDelete] = [
+        CommitOperationAdd(path_in_repo=path, path_or_fileobj=content)
+        for path, content in sorted(files.items())
+        if not _same(remote.get(path), content)
+    ]
+    operations += [CommitOperationDelete(path_in_repo=path) for path in remote if stale(path) and path not in files]
+    return operations
+
+
+def _same(entry: Any, content: bytes | Path) -> bool:
+    if entry is None:
+        return False
+    data = content.read_bytes() if isinstance(content, Path) else content
+    if getattr(entry, "lfs", None) is not None:
+        return entry.lfs.sha256 == hashlib.sha256(data).hexdigest()
+    return getattr(entry, "blob_id", None) == git_blob_id(data)
+
+
+def model_datasets(model_repo: str, commit: str, api: HfApi) -> list[str]:
     """Datasets named in the model card's metadata (empty when the card is missing or says none)."""
     from huggingface_hub import ModelCard, hf_hub_download
     from huggingface_hub.errors import EntryNotFoundError
@@ -179,7 +211,7 @@ def deploy_space(
     entry point, torch pin and Python version the Space needs there.
     """
     check_hardware(hardware)
-    from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
+    from huggingface_hub import HfApi
 
     api = api or HfApi()
     endpoint = (api.endpoint or "").rstrip("/")
@@ -190,7 +222,7 @@ def deploy_space(
         app_dir or DEFAULT_APP_DIR,
         model_repo=model_repo,
         revision=revision,
-        datasets=_model_datasets(model_repo, resolved.commit, api),
+        datasets=model_datasets(model_repo, resolved.commit, api),
         embedded=embedded,
         hardware=hardware,
     )
@@ -205,18 +237,11 @@ def deploy_space(
         )
         if hardware and not embedded and api.get_space_runtime(space_id).requested_hardware != hardware:
             api.request_space_hardware(space_id, hardware)  # an existing Space keeps its hardware otherwise
-        remote = {
-            e.path: e for e in api.list_repo_tree(space_id, repo_type="space", recursive=True) if hasattr(e, "size")
-        }
     except Exception as error:
         raise hub_error(error, space_id) from error
-    operations: list = [
-        CommitOperationAdd(path_in_repo=path, path_or_fileobj=data)
-        for path, data in sorted(files.items())
-        if path not in remote or getattr(remote[path], "blob_id", None) != git_blob_id(data)
-    ]
-    stale = [p for p in remote if (p.startswith("hubtools/") or p == ZEROGPU_CHAT_APP) and p not in files]
-    operations += [CommitOperationDelete(path_in_repo=path) for path in stale]
+    operations = changed_files(
+        api, space_id, files, lambda path: path.startswith("hubtools/") or path == ZEROGPU_CHAT_APP
+    )
 
     variables_changed = _sync_variables(api, space_id, model_repo, revision)
     if not operations:

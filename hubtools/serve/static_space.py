@@ -9,7 +9,6 @@ cross-origin isolation headers onnxruntime-web needs for more than one thread.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -128,9 +127,9 @@ def deploy_static_space(
     `space-config.json` pins the model commit, so the page loads exactly the files that were released.
     Refuses a model commit without the web export: the page could only show an error.
     """
-    from huggingface_hub import CommitOperationAdd, CommitOperationDelete, HfApi
+    from huggingface_hub import HfApi
 
-    from hubtools.serve.deploy import DeployedSpace, _model_datasets, git_blob_id
+    from hubtools.serve.deploy import DeployedSpace, changed_files, model_datasets
     from hubtools.serve.resolve import hub_error, resolve_model
 
     api = api or HfApi()
@@ -148,22 +147,13 @@ def deploy_static_space(
             "`web = true` (the default), or export one with `hubtools space export-web`"
         )
     config = space_config(model_repo, resolved.commit, api.endpoint)
-    datasets = _model_datasets(model_repo, resolved.commit, api)
+    datasets = model_datasets(model_repo, resolved.commit, api)
     files = static_space_files(app_dir or WEB_APP_DIR, config, models=[model_repo], datasets=datasets)
     try:
         api.create_repo(space_id, repo_type="space", space_sdk="static", exist_ok=True, private=private or None)
-        remote = {
-            e.path: e for e in api.list_repo_tree(space_id, repo_type="space", recursive=True) if hasattr(e, "size")
-        }
     except Exception as error:
         raise hub_error(error, space_id) from error
-    operations: list = [
-        CommitOperationAdd(path_in_repo=path, path_or_fileobj=content)
-        for path, content in sorted(files.items())
-        if not _same(remote.get(path), content, git_blob_id)
-    ]
-    stale = [path for path in remote if path.startswith("vendor/") and path not in files]
-    operations += [CommitOperationDelete(path_in_repo=path) for path in stale]
+    operations = changed_files(api, space_id, files, lambda path: path.startswith("vendor/"))
     if not operations:
         return DeployedSpace(repo_id=space_id, commit=api.repo_info(space_id, repo_type="space").sha, changed=False)
     info = api.create_commit(
@@ -173,13 +163,3 @@ def deploy_static_space(
         commit_message=f"Deploy static chat Space for {model_repo}@{resolved.commit[:12]}",
     )
     return DeployedSpace(repo_id=space_id, commit=info.oid, changed=True)
-
-
-def _same(entry: Any, content: bytes | Path, blob_id) -> bool:
-    """Whether the remote file already holds `content` (LFS files by sha256, others by git blob id)."""
-    if entry is None:
-        return False
-    data = content.read_bytes() if isinstance(content, Path) else content
-    if getattr(entry, "lfs", None) is not None:
-        return entry.lfs.sha256 == hashlib.sha256(data).hexdigest()
-    return getattr(entry, "blob_id", None) == blob_id(data)
