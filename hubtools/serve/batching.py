@@ -81,6 +81,12 @@ class Batcher:
             self._cond.notify_all()
         return request
 
+    @property
+    def active_batches(self) -> int:
+        """Batches the backend is generating now (0 once every stream has ended or been closed)."""
+        with self._cond:
+            return self._running
+
     def close(self) -> None:
         """Stop taking requests; running batches finish, waiting ones are told to retry."""
         with self._cond:

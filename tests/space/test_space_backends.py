@@ -62,26 +62,45 @@ def test_transformers_batches_match_single_runs(engines):
 
 
 class _Recording:
-    """Wraps a backend to record the batch sizes it is given."""
+    """Wraps a backend to record the batch sizes it is given; the first two batches each wait for their event in
+    `release`, so the test decides what is queued and what is free when (no timing involved)."""
 
     def __init__(self, backend):
         self.backend, self.sizes, self.lock = backend, [], threading.Lock()
         self.name, self.slots, self.max_batch = backend.name, 2, backend.max_batch
+        self.release = (threading.Event(), threading.Event())
 
     def generate(self, prompts, params, max_new_tokens, on_token):
         with self.lock:
             self.sizes.append(len(prompts))
+            index = len(self.sizes) - 1
+        if index < len(self.release):
+            assert self.release[index].wait(60)
         self.backend.generate(prompts, params, max_new_tokens, on_token)
 
+    def wait_for_batches(self, count: int) -> None:
+        for _ in range(1200):
+            if len(self.sizes) >= count:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"only {self.sizes} batches started")
 
-def test_concurrent_requests_share_batches_and_all_get_their_reply(engines):
+
+def test_two_slots_run_at_once_and_queued_requests_share_a_batch(engines):
     backend = _Recording(engines["int8"])
-    batcher = Batcher(backend, gather_seconds=0.3)
+    batcher = Batcher(backend, gather_seconds=0.0)
     solo = _greedy(engines["int8"], [PROMPTS[0]], 16)[0]
-    requests = [batcher.submit(PROMPTS[0], GREEDY, 16) for _ in range(4)]
+    requests = [batcher.submit(PROMPTS[0], GREEDY, 16)]
+    backend.wait_for_batches(1)
+    requests.append(batcher.submit(PROMPTS[0], GREEDY, 16))
+    backend.wait_for_batches(2)  # the second slot starts while the first batch still runs
+    requests += [batcher.submit(PROMPTS[0], GREEDY, 16) for _ in range(2)]  # both slots busy: these queue
+    backend.release[0].set()  # one slot frees: the two queued requests take it together
+    backend.wait_for_batches(3)
+    backend.release[1].set()
     replies = [list(r) for r in requests]
     assert replies == [solo] * 4
-    assert sorted(backend.sizes) == [2, 2]  # spread over both slots, two rows each
+    assert backend.sizes == [1, 1, 2]  # the two queued requests went out together
     batcher.close()
 
 
@@ -113,10 +132,10 @@ def test_closing_a_stream_stops_its_generation():
     batcher.close()
     assert taken == [0, 1, 2]
     for _ in range(200):  # the engine notices at its next token; without that it would run for 10 s and more
-        if not batcher._running:
+        if not batcher.active_batches:
             break
         time.sleep(0.05)
-    assert not batcher._running and engine.steps < 10_000
+    assert not batcher.active_batches and engine.steps < 10_000
 
 
 def test_fallback_and_friendly_failure(tiny_dirs, tmp_path):
