@@ -19,9 +19,11 @@ os.environ.setdefault("GRADIO_RUN_HISTORY", "False")
 
 import gradio as gr  # noqa: E402
 
+from hubtools.community.chat_feedback import feedback_panel, record_reply, session_of  # noqa: E402
 from hubtools.community.config import load_contribute_config  # noqa: E402
-from hubtools.community.store import forget  # noqa: E402
-from hubtools.community.ui import contribute_tab  # noqa: E402
+from hubtools.community.feedback import FeedbackWriter  # noqa: E402
+from hubtools.community.store import ContributionStore, forget  # noqa: E402
+from hubtools.community.ui import contribute_tab, open_store  # noqa: E402
 from hubtools.errors import HubtoolsError  # noqa: E402
 from hubtools.serve.access import is_maintainer, local_sign_in_available  # noqa: E402
 from hubtools.serve.config import load_serve_config  # noqa: E402
@@ -67,14 +69,22 @@ def start_service() -> ChatService:
     return service
 
 
-def build_demo(service: ChatService | None = None, *, reply_fn: ReplyFn | None = None) -> gr.Blocks:
+def build_demo(
+    service: ChatService | None = None, *, reply_fn: ReplyFn | None = None, store: ContributionStore | None = None
+) -> gr.Blocks:
     """The whole UI around one `ChatService` (started here if the caller did not).
 
     `reply_fn(message, history, choice, card, settings)` yields the growing reply; its arguments pickle, as
-    ZeroGPU's `@spaces.GPU` needs. Default: the service's reply with the session's model.
+    ZeroGPU's `@spaces.GPU` needs. Default: the service's reply with the session's model. `store` (tests)
+    replaces the contributions store opened from `CONTRIBUTIONS_REPO`; without one, votes and shares are off.
     """
     if service is None:
         service = start_service()
+    contribute = load_contribute_config(APP_DIR)
+    notice = None
+    if store is None and contribute.repo_id:
+        store, notice = open_store(contribute)
+    writer = FeedbackWriter(store) if store is not None else None
 
     def reply_with_service(message, history, choice, card, settings) -> Iterator[str]:
         yield from service.reply(message, history, card=card, settings=settings, model=service.model_for(choice))
@@ -85,23 +95,34 @@ def build_demo(service: ChatService | None = None, *, reply_fn: ReplyFn | None =
     def card_of(name, persona, greeting, scenario, example_dialogue, user_name) -> CharacterCard:
         return CharacterCard(name, persona, greeting, scenario, example_dialogue, user_name or "User")
 
-    def generate(message, history, choice, card_fields, settings_fields) -> Iterator[str]:
+    def settings_of(settings_fields) -> GenerationSettings:
         temperature, top_p, max_new_tokens, repetition_penalty, stop_sequences = settings_fields
-        settings = GenerationSettings(
+        return GenerationSettings(
             temperature, top_p, int(max_new_tokens), repetition_penalty, parse_stop_sequences(stop_sequences)
         )
-        yield from reply_fn(message, history, choice, card_of(*card_fields), settings)
 
-    def respond(message, history, choice, *fields) -> Iterator[str | dict]:
-        """The chat box: a failure becomes a note in the chat, so the conversation can go on."""
+    def generate(message, history, choice, card_fields, settings_fields) -> Iterator[str]:
+        yield from reply_fn(message, history, choice, card_of(*card_fields), settings_of(settings_fields))
+
+    def respond(message, history, choice, *fields) -> Iterator[tuple[str | dict, object]]:
+        """The chat box: a failure becomes a note in the chat, so the conversation can go on. The reply is
+        noted in the visitor's feedback session (last input and output): what produced it, for a vote."""
+        session, fields = session_of(fields[-1]), fields[:-1]
+        reply = None
         try:
-            yield from generate(message, history, choice, fields[:6], fields[6:])
+            for reply in generate(message, history, choice, fields[:6], fields[6:]):
+                yield reply, gr.skip()
         except HubtoolsError as error:
             log.warning("chat refused: %s", error)
-            yield note_message("⚠️ Sorry", str(error))
+            yield note_message("⚠️ Sorry", str(error)), gr.skip()
+            return
         except Exception:
             log.exception("chat failed")
-            yield note_message("⚠️ Sorry", "Something went wrong while answering. Please try again.")
+            yield note_message("⚠️ Sorry", "Something went wrong while answering. Please try again."), gr.skip()
+            return
+        if reply is not None:
+            record_reply(session, history, reply, service.model_for(choice).resolved, settings_of(fields[6:]))
+            yield reply, session
 
     def chat(
         message, messages, choice, name, persona, greeting, scenario, example_dialogue, user_name,
@@ -188,12 +209,12 @@ def build_demo(service: ChatService | None = None, *, reply_fn: ReplyFn | None =
         chatbot = gr.Chatbot(value=shown, avatar_images=(None, avatar))
         return chatbot, shown, header, disclaimer
 
-    def greeting_again(name, greeting, user_name):
-        """After Clear the greeting bubble comes back: the model still gets the greeting."""
+    def greeting_again(name, greeting, user_name, session):
+        """After Clear the greeting bubble comes back (the model still gets the greeting); a new conversation."""
         shown = with_greeting([], CharacterCard(name=name, greeting=greeting, user_name=user_name or "User"))
-        return shown, shown
-
-    contribute = load_contribute_config(APP_DIR)
+        session = session_of(session)
+        session.restart()
+        return shown, shown, session
 
     def forget_contribution(receipt: str) -> str:
         """Self-service removal: the receipt id, which only its contributor was given, is the permission."""
@@ -218,6 +239,7 @@ def build_demo(service: ChatService | None = None, *, reply_fn: ReplyFn | None =
         )
         status = gr.Markdown(service.status(default), elem_id="model-status")
         chosen = gr.State(None)  # this session's revision choice; None = the configured default
+        feedback = gr.State(None)  # this visitor's FeedbackSession: receipt, conversation id, what made each reply
         with gr.Sidebar(open=False, width=420):
             gr.Markdown("### Model")
             revision = gr.Dropdown(
@@ -261,7 +283,8 @@ def build_demo(service: ChatService | None = None, *, reply_fn: ReplyFn | None =
                 respond,
                 chatbot=gr.Chatbot(value=with_greeting([], CARD), height=520, elem_id="chatbot"),
                 textbox=gr.Textbox(placeholder="Say something…", elem_id="chat-input", submit_btn=True, stop_btn=True),
-                additional_inputs=[chosen] + card_inputs + settings_inputs,
+                additional_inputs=[chosen] + card_inputs + settings_inputs + [feedback],
+                additional_outputs=[feedback],
                 validator=validate,
                 api_name="chat_ui",
                 api_visibility="private",  # the documented endpoint is /chat below, which takes `messages`
@@ -274,8 +297,10 @@ def build_demo(service: ChatService | None = None, *, reply_fn: ReplyFn | None =
             api_button = gr.Button(visible=False)
             api_choice = gr.Textbox(visible=False, label="choice")
             api_switch = gr.Button(visible=False)
+            if writer is not None:
+                feedback_panel(writer, feedback, chat_ui.chatbot)
         with gr.Tab("Contribute your chats"):
-            contribute_tab(contribute)
+            contribute_tab(contribute, store=store, notice=notice)
             with gr.Accordion("Remove a contribution", open=False):
                 receipt = gr.Textbox(
                     label="Receipt id", placeholder="rc-xxxx-xxxx-xxxx-xxxx", elem_id="forget-receipt"
@@ -312,8 +337,9 @@ def build_demo(service: ChatService | None = None, *, reply_fn: ReplyFn | None =
             queue=False,
         )
         chat_ui.chatbot.clear(
-            greeting_again, [name, greeting, user_name], shown, api_visibility="private", queue=False
-        )
+            greeting_again, [name, greeting, user_name, feedback], [*shown, feedback], api_visibility="private",
+            queue=False,
+        )  # fmt: skip
     return demo
 
 

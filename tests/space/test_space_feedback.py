@@ -1,0 +1,138 @@
+"""Votes and shared conversations from the Chat tab land in the contributions dataset, only after consent.
+
+The app runs against the embedded Hub with a real `ContributionStore`; the page's events (the chatbot's like,
+the share buttons) are driven through the queue as a browser sends them, and the store's `CommitScheduler` is
+told to push, as it would on its own every few minutes.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import uuid
+from dataclasses import astuple
+from pathlib import Path
+
+import pytest
+from _space_app import running_app
+from _space_events import PageSession
+
+from hubtools.community.chat_feedback import NO_CONSENT
+from hubtools.community.feedback import preview_share
+from hubtools.serve.prompt import CharacterCard, clean_history, with_greeting
+
+CARD = CharacterCard()
+SETTINGS = [0.0, 0.9, 8, 1.1, ""]  # greedy, 8 new tokens: fast
+RECEIPT = re.compile(r"rc-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}")
+
+
+@pytest.fixture(scope="module")
+def store(session_api, tmp_path_factory):
+    from hubtools.community.store import ContributionStore
+
+    repo = f"local/space-feedback-{uuid.uuid4().hex[:8]}"
+    store = ContributionStore(
+        repo, hf_api=session_api, every_minutes=600, folder=tmp_path_factory.mktemp("feedback-staging")
+    )
+    yield store
+    store.close(push=False)
+
+
+@pytest.fixture(scope="module")
+def url(service, store):
+    with running_app(service, store=store) as url:
+        yield url
+
+
+@pytest.fixture
+def page(url):
+    page = PageSession(url)
+    yield page
+    page.close()
+
+
+def chat(page: PageSession, message: str, shown: list[dict]) -> list[dict]:
+    """Send `message` in the chat box; the conversation as the chatbot then shows it."""
+    reply = page.call("chat_ui", [message, None, None, *astuple(CARD)[:6], *SETTINGS, None])[0]
+    assert isinstance(reply, str) and reply.strip()
+    return [*shown, {"role": "user", "content": message}, {"role": "assistant", "content": reply}]
+
+
+def as_sent(shown: list[dict]) -> list[dict]:
+    """The chatbot's value as the page sends it: each content a list of parts."""
+    return [{**m, "content": [{"type": "text", "text": m["content"]}]} for m in shown]
+
+
+def like(page: PageSession, shown: list[dict], index: int, liked: bool, *, consent: bool):
+    event = {"index": index, "value": as_sent(shown)[index]["content"], "liked": liked}
+    return page.call("vote", [None, consent, as_sent(shown)], event)[1]
+
+
+def stored(session_api, store, receipt: str) -> list[dict]:
+    records = []
+    for path in session_api.list_repo_files(store.repo_id, repo_type="dataset"):
+        if path.startswith("feedback/") and path.endswith(f"/{receipt}.jsonl"):
+            local = session_api.hf_hub_download(store.repo_id, path, repo_type="dataset")
+            records += [json.loads(line) for line in Path(local).read_text(encoding="utf-8").splitlines()]
+    return records
+
+
+def test_a_like_with_consent_is_stored_with_what_produced_the_reply(page, store, session_api, chat_repo):
+    shown = chat(page, "Hello there, who are you?", with_greeting([], CARD))
+    assert "Only the model's replies" in like(page, shown, 0, True, consent=True)  # the greeting bubble
+    said = like(page, shown, 2, False, consent=True)
+    assert said.startswith("👎")
+    receipt = RECEIPT.search(said).group()
+    assert store.push()
+    (vote,) = stored(session_api, store, receipt)
+    assert vote["kind"] == "vote" and vote["value"] == "dislike" and vote["receipt"] == receipt
+    assert vote["turn"] == 1 and vote["reply"] == 0  # the reply, counted without the greeting bubble
+    assert vote["model"] == {"repo": chat_repo.repo_id, "revision": "v0.2.0", "commit": chat_repo.tags["v0.2.0"]}
+    assert vote["settings"] == {"temperature": 0.0, "top_p": 0.9, "max_new_tokens": 8, "seed": None}
+    assert "Hello" not in json.dumps(vote) and shown[2]["content"] not in json.dumps(vote)  # votes hold no text
+
+
+def test_without_consent_nothing_is_stored_and_the_visitor_is_told_once(page, store, session_api):
+    store.push()  # whatever an earlier test left
+    before = session_api.list_repo_files(store.repo_id, repo_type="dataset")
+    shown = chat(page, "Tell me about the sea.", with_greeting([], CARD))
+    assert like(page, shown, 2, True, consent=False) == NO_CONSENT
+    assert like(page, shown, 2, False, consent=False) == {"__type__": "update"}  # said once: left as it was
+    assert store.push() is None
+    assert session_api.list_repo_files(store.repo_id, repo_type="dataset") == before
+
+
+def test_a_shared_conversation_is_stored_scrubbed_exactly_as_previewed(page, store, session_api, chat_repo):
+    message = "I'm Alice Smith, mail me at alice.smith@example.com or call +44 20 7946 0958."
+    shown = chat(page, message, with_greeting([], CARD))
+    shown = chat(page, "And what do you like?", shown)
+    assert "Nothing to share yet" in page.call("share_chat", [None, True])[1]  # nothing reviewed yet
+    _, said, preview, consent = page.call("share_review", [None, as_sent(shown)])
+    assert said.startswith("Review") and consent is False
+    assert "alice.smith@example.com" not in preview and "7946" not in preview
+    assert "Tick the consent" in page.call("share_chat", [None, False])[1]
+    done = page.call("share_chat", [None, True])[1]
+    assert done.startswith("✅")
+    receipt = RECEIPT.search(done).group()
+    assert store.push()
+    (record,) = stored(session_api, store, receipt)
+    assert record["kind"] == "share" and "alice.smith@example.com" not in json.dumps(record)
+    assert "7946" not in json.dumps(record)
+    assert [m["role"] for m in record["messages"]] == ["user", "assistant", "user", "assistant"]
+    assert record["model"]["commit"] == chat_repo.tags["v0.2.0"]
+    expected = preview_share(
+        receipt=receipt, conversation=record["conversation"], messages=clean_history(shown),
+        model=record["model"], settings=record["settings"],
+    )  # fmt: skip
+    assert record == expected.to_json()  # exactly the previewed record
+    for item in record["messages"]:
+        assert html.escape(item["content"]) in preview
+
+
+def test_without_a_contributions_repo_there_is_no_feedback(service):
+    with running_app(service) as url:
+        page = PageSession(url)
+        names = {d.get("api_name") for d in page.config["dependencies"]}
+        page.close()
+    assert not names & {"vote", "share_review", "share_chat"}
