@@ -130,6 +130,37 @@ def vote(
     return f"{thumb} Thank you: your vote is stored under receipt `{session.receipt}`."
 
 
+def compare(session: FeedbackSession) -> str:
+    """The two replies a pick chooses between: the last turn's previous reply and the one shown now."""
+    turn = max(session.turns, default=None)
+    produced = session.turns.get(turn)
+    if produced is None or len(produced.replies) < 2:
+        return "ℹ️ Press 🔄 (retry) under the last reply first: then pick which of the two replies was better."
+    earlier, now = produced.replies[-2], produced.replies[-1]
+    return f"**Previous reply:** {html.escape(earlier)}\n\n**New reply (shown):** {html.escape(now)}"
+
+
+def pick(writer: FeedbackWriter, session: FeedbackSession, *, consented: bool, new_is_better: bool) -> str:
+    """Store which of the last turn's two latest replies the visitor preferred (a preference pair)."""
+    turn = max(session.turns, default=None)
+    produced = session.turns.get(turn)
+    if produced is None or len(produced.replies) < 2:
+        return compare(session)
+    latest, previous = len(produced.replies) - 1, len(produced.replies) - 2
+    chosen, rejected = (latest, previous) if new_is_better else (previous, latest)
+    try:
+        writer.pick(
+            consented=consented, receipt=session.receipt, conversation=session.conversation, turn=turn,
+            chosen=chosen, rejected=rejected, model=produced.model, settings=produced.settings,
+        )  # fmt: skip
+    except ConsentError:
+        return "ℹ️ Your pick was not stored: tick the box above to let the Space keep your votes."
+    except (HubtoolsError, OSError) as error:
+        log.warning("pick not stored: %s", error)
+        return "⚠️ Your pick could not be stored. Please try again later."
+    return f"✅ Thank you: your pick is stored under receipt `{session.receipt}`."
+
+
 def preview(session: FeedbackSession, chat: list | None) -> tuple[Share | None, str]:
     """The scrubbed record a share of this conversation would store, or None and why not."""
     messages = clean_history(chat)
@@ -199,6 +230,12 @@ def feedback_panel(writer: FeedbackWriter, session, chatbot) -> None:
 
     vote_consent = gr.Checkbox(False, label=VOTE_CONSENT_TEXT, elem_id="vote-consent")
     vote_message = gr.Markdown(elem_id="vote-message")
+    with gr.Accordion("Retried a reply? Pick the better one", open=False):
+        compare_btn = gr.Button("Show both replies", size="sm", elem_id="pick-compare")
+        pick_message = gr.Markdown(elem_id="pick-message")
+        with gr.Row():
+            previous_btn = gr.Button("The previous reply was better", size="sm", elem_id="pick-previous")
+            new_btn = gr.Button("The new reply is better", size="sm", elem_id="pick-new")
     with gr.Accordion("Share this conversation", open=False):
         review_btn = gr.Button("Review this conversation", size="sm", elem_id="share-review")
         share_message = gr.Markdown(elem_id="share-message", buttons=["copy"])
@@ -222,6 +259,23 @@ def feedback_panel(writer: FeedbackWriter, session, chatbot) -> None:
         done = state.pending is None and said.startswith("✅")
         return state, said, "" if done else gr.skip(), False if done else gr.skip()
 
+    def on_compare(state: FeedbackSession | None):
+        state = session_of(state)
+        return state, compare(state)
+
+    def on_pick(new_is_better: bool):
+        def handler(state: FeedbackSession | None, consented: bool):
+            state = session_of(state)
+            return state, pick(writer, state, consented=consented, new_is_better=new_is_better)
+
+        return handler
+
+    compare_btn.click(on_compare, [session], [session, pick_message], api_visibility="private", queue=False)
+    for button, better, name in ((previous_btn, False, "pick_previous"), (new_btn, True, "pick_new")):
+        button.click(
+            on_pick(better), [session, vote_consent], [session, pick_message], api_name=name,
+            api_visibility="undocumented",
+        )  # fmt: skip
     chatbot.like(
         on_like, [session, vote_consent, chatbot], [session, vote_message], api_name="vote",
         api_visibility="undocumented", concurrency_limit=4,

@@ -25,9 +25,39 @@ class PageSession:
                 return dep
         raise KeyError(f"no event with api_name {api_name!r}")
 
+    def component(self, **props) -> int:
+        """The id of the one component whose props include `props` (e.g. elem_id=..., or label=...)."""
+        (found,) = [c["id"] for c in self.config["components"] if props.items() <= c.get("props", {}).items()]
+        return found
+
+    def trigger(self, target: int, event: str, values: dict[int, Any] | None = None) -> dict[int, Any]:
+        """Fire `event` on component `target` as the page does: its handler, then each `.then` in order, each sent
+        the current `values` (component id → value; a component's configured value otherwise). The values after."""
+        values = dict(values or {})
+        kinds = {c["id"]: c["type"] for c in self.config["components"]}
+        defaults = {c["id"]: c.get("props", {}).get("value") for c in self.config["components"]}
+        deps = self.config["dependencies"]
+        todo = [d for d in deps if [target, event] in d.get("targets", [])]
+        while todo:
+            dep = todo.pop(0)
+            data = [None if kinds.get(i) == "state" else values.get(i, defaults.get(i)) for i in dep["inputs"]]
+            if dep.get("backend_fn"):
+                outputs = self._run(dep, data, None)
+                for output, value in zip(dep["outputs"], outputs, strict=False):
+                    if isinstance(value, dict) and value.get("__type__") == "update":
+                        if "value" not in value:
+                            continue
+                        value = value["value"]
+                    if kinds.get(output) != "state":
+                        values[output] = value
+            todo += [d for d in deps if d.get("trigger_after") == dep["id"]]
+        return values
+
     def call(self, api_name: str, data: list, event_data: Any = None) -> list:
         """Run the event named `api_name` with `data` (one value per input); its outputs, or AssertionError."""
-        dep = self.dependency(api_name)
+        return self._run(self.dependency(api_name), data, event_data)
+
+    def _run(self, dep: dict, data: list, event_data: Any) -> list:
         targets = dep.get("targets") or [[None]]
         body = {
             "data": data,
@@ -48,7 +78,7 @@ class PageSession:
                     continue
                 assert message.get("success"), message
                 return message["output"]["data"]
-        raise AssertionError(f"{api_name}: the stream ended before the event completed")
+        raise AssertionError(f"event {dep['id']}: the stream ended before it completed")
 
     def close(self) -> None:
         self.http.close()

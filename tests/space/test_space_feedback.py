@@ -11,7 +11,6 @@ import html
 import json
 import re
 import uuid
-from dataclasses import astuple
 from pathlib import Path
 
 import pytest
@@ -20,10 +19,8 @@ from _space_events import PageSession
 
 from hubtools.community.chat_feedback import NO_CONSENT
 from hubtools.community.feedback import preview_share
-from hubtools.serve.prompt import CharacterCard, clean_history, with_greeting
+from hubtools.serve.prompt import clean_history
 
-CARD = CharacterCard()
-SETTINGS = [0.0, 0.9, 8, 1.1, ""]  # greedy, 8 new tokens: fast
 RECEIPT = re.compile(r"rc-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}")
 
 
@@ -48,15 +45,21 @@ def url(service, store):
 @pytest.fixture
 def page(url):
     page = PageSession(url)
+    page.values = {}
     yield page
     page.close()
 
 
-def chat(page: PageSession, message: str, shown: list[dict]) -> list[dict]:
-    """Send `message` in the chat box; the conversation as the chatbot then shows it."""
-    reply = page.call("chat_ui", [message, None, None, *astuple(CARD)[:6], *SETTINGS, None])[0]
-    assert isinstance(reply, str) and reply.strip()
-    return [*shown, {"role": "user", "content": message}, {"role": "assistant", "content": reply}]
+def chat(page: PageSession, message: str, event: str = "submit") -> list[dict]:
+    """Send `message` in the chat box (or retry the last one); the conversation as the chatbot then shows it."""
+    chatbot, textbox = page.component(elem_id="chatbot"), page.component(elem_id="chat-input")
+    temperature, tokens = page.component(label="Temperature (0 = greedy)"), page.component(label="Max new tokens")
+    page.values = page.trigger(
+        chatbot if event == "retry" else textbox, event, {**page.values, textbox: message, tokens: 8, temperature: 0}
+    )
+    shown = [{**m, "content": m["content"][0]["text"]} for m in page.values[chatbot]]
+    assert shown[-1]["role"] == "assistant" and shown[-1]["content"].strip()
+    return shown
 
 
 def as_sent(shown: list[dict]) -> list[dict]:
@@ -79,7 +82,7 @@ def stored(session_api, store, receipt: str) -> list[dict]:
 
 
 def test_a_like_with_consent_is_stored_with_what_produced_the_reply(page, store, session_api, chat_repo):
-    shown = chat(page, "Hello there, who are you?", with_greeting([], CARD))
+    shown = chat(page, "Hello there, who are you?")
     assert "Only the model's replies" in like(page, shown, 0, True, consent=True)  # the greeting bubble
     said = like(page, shown, 2, False, consent=True)
     assert said.startswith("👎")
@@ -96,7 +99,7 @@ def test_a_like_with_consent_is_stored_with_what_produced_the_reply(page, store,
 def test_without_consent_nothing_is_stored_and_the_visitor_is_told_once(page, store, session_api):
     store.push()  # whatever an earlier test left
     before = session_api.list_repo_files(store.repo_id, repo_type="dataset")
-    shown = chat(page, "Tell me about the sea.", with_greeting([], CARD))
+    shown = chat(page, "Tell me about the sea.")
     assert like(page, shown, 2, True, consent=False) == NO_CONSENT
     assert like(page, shown, 2, False, consent=False) == {"__type__": "update"}  # said once: left as it was
     assert store.push() is None
@@ -105,8 +108,8 @@ def test_without_consent_nothing_is_stored_and_the_visitor_is_told_once(page, st
 
 def test_a_shared_conversation_is_stored_scrubbed_exactly_as_previewed(page, store, session_api, chat_repo):
     message = "I'm Alice Smith, mail me at alice.smith@example.com or call +44 20 7946 0958."
-    shown = chat(page, message, with_greeting([], CARD))
-    shown = chat(page, "And what do you like?", shown)
+    shown = chat(page, message)
+    shown = chat(page, "And what do you like?")
     assert "Nothing to share yet" in page.call("share_chat", [None, True])[1]  # nothing reviewed yet
     _, said, preview, consent = page.call("share_review", [None, as_sent(shown)])
     assert said.startswith("Review") and consent is False
@@ -136,3 +139,24 @@ def test_without_a_contributions_repo_there_is_no_feedback(service):
         names = {d.get("api_name") for d in page.config["dependencies"]}
         page.close()
     assert not names & {"vote", "share_review", "share_chat"}
+
+
+def test_a_pick_after_a_retry_is_a_preference_pair_and_the_share_keeps_both_replies(page, store, session_api):
+    shown = chat(page, "Say something about cats.")
+    assert "retry" in page.call("pick_new", [None, True])[1]  # nothing retried yet: nothing to pick
+    shown = chat(page, "", event="retry")  # the 🔄 under the last reply
+    assert len(shown) == 3
+    assert "not stored" in page.call("pick_previous", [None, False])[1]
+    said = page.call("pick_previous", [None, True])[1]
+    assert said.startswith("✅")
+    _, review, _, _ = page.call("share_review", [None, as_sent(shown)])
+    assert review.startswith("Review")
+    receipt = RECEIPT.search(page.call("share_chat", [None, True])[1]).group()
+    assert receipt in said
+    assert store.push()
+    records = {r["kind"]: r for r in stored(session_api, store, receipt)}
+    assert set(records) == {"pick", "share"}
+    assert (records["pick"]["turn"], records["pick"]["chosen"], records["pick"]["rejected"]) == (1, 0, 1)
+    (candidates,) = records["share"]["candidates"]
+    assert candidates["turn"] == 1 and candidates["shown"] == 1 and len(candidates["replies"]) == 2
+    assert candidates["replies"][1] == records["share"]["messages"][1]["content"]
