@@ -19,6 +19,7 @@ os.environ.setdefault("GRADIO_RUN_HISTORY", "False")
 
 import gradio as gr  # noqa: E402
 
+from hubtools.community.arena_tab import arena_releases, arena_tab  # noqa: E402
 from hubtools.community.chat_feedback import feedback_panel, record_reply, session_of  # noqa: E402
 from hubtools.community.config import load_contribute_config  # noqa: E402
 from hubtools.community.feedback import FeedbackWriter  # noqa: E402
@@ -299,6 +300,13 @@ def build_demo(
             api_switch = gr.Button(visible=False)
             if writer is not None:
                 feedback_panel(writer, feedback, chat_ui.chatbot)
+        pair = arena_releases(service, contribute.arena_releases) if writer is not None else None
+        if pair is not None:
+            with gr.Tab("Arena"):
+                arena_tab(
+                    service, writer, feedback, pair, card_of=card_of, settings_of=settings_of,
+                    card_inputs=card_inputs, settings_inputs=settings_inputs,
+                )  # fmt: skip
         with gr.Tab("Contribute your chats"):
             contribute_tab(contribute, store=store, notice=notice)
             with gr.Accordion("Remove a contribution", open=False):

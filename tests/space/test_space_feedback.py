@@ -160,3 +160,50 @@ def test_a_pick_after_a_retry_is_a_preference_pair_and_the_share_keeps_both_repl
     (candidates,) = records["share"]["candidates"]
     assert candidates["turn"] == 1 and candidates["shown"] == 1 and len(candidates["replies"]) == 2
     assert candidates["replies"][1] == records["share"]["messages"][1]["content"]
+
+
+def test_an_arena_vote_names_both_releases_in_the_order_shown(page, store, session_api, chat_repo):
+    data = [page.component(label=label) for label in ("Temperature (0 = greedy)", "Max new tokens")]
+    assert "Send a message first" in page.call("arena_a", [None, None, True])[2]
+    shown = []
+    for _ in range(2):
+        values = page.trigger(page.component(elem_id="arena-send"), "click", {
+            page.component(elem_id="arena-message"): "Hello, which one are you?", data[0]: 0, data[1]: 6,
+        })  # fmt: skip
+        assert values[page.component(elem_id="arena-a")].strip() and values[page.component(elem_id="arena-b")]
+        said = page.call("arena_b", [None, None, True])[2]
+        assert said.startswith("✅")
+        shown.append(re.search(r"A was \*\*(\S+)\*\*, B was \*\*(\S+)\*\*", said).groups())
+        assert "already voted" in page.call("arena_tie", [None, None, True])[2]
+    receipt = RECEIPT.search(said).group()
+    assert store.push()
+    votes = stored(session_api, store, receipt)
+    assert [(v["a"]["revision"], v["b"]["revision"]) for v in votes] == shown  # the order shown, revealed after
+    assert all(set(pair) == {"v0.2.0", "v0.1.0"} for pair in shown)  # the two newest releases
+    assert [v["winner"] for v in votes] == ["b", "b"] and len({v["battle"] for v in votes}) == 2
+    tags = {v["a"]["revision"]: v["a"]["commit"] for v in votes} | {
+        v["b"]["revision"]: v["b"]["commit"] for v in votes
+    }
+    assert tags == {tag: chat_repo.tags[tag] for tag in ("v0.2.0", "v0.1.0")}
+
+
+def test_the_arena_draws_the_order_per_battle_and_compares_the_listed_or_two_newest_releases(service):
+    import random
+
+    from hubtools.community.arena_tab import arena_releases, start_battle
+    from hubtools.community.config import load_contribute_config
+    from hubtools.errors import HubtoolsError
+    from hubtools.serve.prompt import CharacterCard
+    from hubtools.serve.streaming import GenerationSettings
+
+    assert arena_releases(service) == ("v0.2.0", "v0.1.0")
+    assert arena_releases(service, ("main", "v0.1.0")) == ("main", "v0.1.0")
+    assert load_contribute_config(environ={"ARENA_RELEASES": "v2, v1"}).arena_releases == ("v2", "v1")
+    for bad in ("v2", "v2 v2", "v3 v2 v1"):
+        with pytest.raises(HubtoolsError, match="ARENA_RELEASES"):
+            load_contribute_config(environ={"ARENA_RELEASES": bad})
+    rng, tiny = random.Random(7), GenerationSettings(temperature=0.0, max_new_tokens=2)
+    lefts = [start_battle(service, ("v0.2.0", "v0.1.0"), "hi", CharacterCard(), tiny, rng)[0].left for _ in range(6)]
+    assert {left["revision"] for left in lefts} == {"v0.2.0", "v0.1.0"}
+    with pytest.raises(HubtoolsError, match="type a message"):
+        start_battle(service, ("v0.2.0", "v0.1.0"), "  ", CharacterCard(), tiny, rng)
