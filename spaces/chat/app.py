@@ -47,7 +47,8 @@ LAUNCH_OPTIONS = {
 DISCLAIMER = (
     "{name} is played by a small language model ({model}): it makes things up, gets facts wrong and can say odd "
     "things, so do not rely on it. Chats are not stored: nothing you type is kept once you leave, unless you "
-    "share conversations yourself in the *Contribute your chats* tab."
+    "share it yourself (*Share this conversation*, or the *Contribute your chats* tab). Votes (👍/👎, picks, arena) "
+    "are kept only once you tick their consent box, and hold no text."
 )
 CHECKPOINTS_HELP = "Sign in as the model's owner (or a member of its organisation) to try training checkpoints."
 
