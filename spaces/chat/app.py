@@ -23,7 +23,7 @@ from hubtools.community.arena_tab import arena_releases, arena_tab  # noqa: E402
 from hubtools.community.chat_feedback import feedback_panel, record_reply, session_of  # noqa: E402
 from hubtools.community.config import load_contribute_config  # noqa: E402
 from hubtools.community.feedback import FeedbackWriter  # noqa: E402
-from hubtools.community.store import ContributionStore, forget  # noqa: E402
+from hubtools.community.store import ContributionStore, forget, new_receipt  # noqa: E402
 from hubtools.community.ui import contribute_tab, open_store  # noqa: E402
 from hubtools.errors import HubtoolsError  # noqa: E402
 from hubtools.serve.access import is_maintainer, local_sign_in_available  # noqa: E402
@@ -218,19 +218,24 @@ def build_demo(
         session.restart()
         return shown, shown, session
 
-    def forget_contribution(receipt: str) -> str:
-        """Self-service removal: the receipt id, which only its contributor was given, is the permission."""
-        if not contribute.repo_id:
-            return "⚠️ This Space does not collect contributions: there is nothing to remove."
+    def forget_contribution(receipt: str, session) -> tuple[str, object]:
+        """Self-service removal: the receipt id, which only its contributor was given, is the permission. A
+        visitor who removes their own feedback gets a new receipt: what they do next is not tied to the old one."""
+        repo_id = store.repo_id if store is not None else contribute.repo_id
+        if not repo_id:
+            return "⚠️ This Space does not collect contributions: there is nothing to remove.", session
         try:
-            done = forget(contribute.repo_id, receipt or "", token=contribute.token)
+            done = forget(repo_id, receipt or "", token=contribute.token)
         except HubtoolsError as error:
             log.warning("forget refused: %s", error)
-            return f"⚠️ {error}"
+            return f"⚠️ {error}", session
+        session = session_of(session)
+        if session.receipt == done.receipt:
+            session.receipt, session.pending = new_receipt(), None
         return (
             f"✅ Removed contribution `{done.receipt}` ({len(done.paths)} file(s)) from the dataset. It leaves the "
             "repo's git history when the maintainers next squash it."
-        )
+        ), session
 
     default = service.default
     sign_in = local_sign_in_available(service.api)
@@ -324,8 +329,9 @@ def build_demo(
             concurrency_limit=16,
         )
         forget_button.click(
-            forget_contribution, [receipt], [forgotten], api_name="forget_contribution", concurrency_limit=1
-        )
+            forget_contribution, [receipt, feedback], [forgotten, feedback], api_name="forget_contribution",
+            concurrency_limit=1,
+        )  # fmt: skip
         shown = [chat_ui.chatbot, chat_ui.chatbot_state]
         revision.input(
             switch_in_chat,

@@ -207,3 +207,17 @@ def test_the_arena_draws_the_order_per_battle_and_compares_the_listed_or_two_new
     assert {left["revision"] for left in lefts} == {"v0.2.0", "v0.1.0"}
     with pytest.raises(HubtoolsError, match="type a message"):
         start_battle(service, ("v0.2.0", "v0.1.0"), "  ", CharacterCard(), tiny, rng)
+
+
+def test_a_visitor_who_removes_their_votes_gets_a_new_receipt(page, store, session_api):
+    shown = chat(page, "Good morning!")
+    old = RECEIPT.search(like(page, shown, 2, True, consent=True)).group()
+    assert store.push() and stored(session_api, store, old)
+    assert page.call("forget_contribution", [old, None])[0].startswith("✅")
+    assert stored(session_api, store, old) == []
+    new = RECEIPT.search(like(page, shown, 2, False, consent=True)).group()
+    assert new != old
+    store.push()
+    assert stored(session_api, store, old) == [] and [v["value"] for v in stored(session_api, store, new)] == [
+        "dislike"
+    ]
