@@ -110,6 +110,9 @@ def arena_tab(service: ChatService, writer: FeedbackWriter, session, pair: tuple
         except HubtoolsError as error:
             log.warning("arena refused: %s", error)
             return None, "", "", f"⚠️ {error}"
+        except Exception:
+            log.exception("arena battle failed")
+            return None, "", "", "⚠️ Something went wrong while answering. Please try again."
         return new, a, b, "Which reply is better?"
 
     def on_vote(winner: str):
