@@ -45,8 +45,13 @@ class ContributeConfig:
     every_minutes: float = 5.0  # how often the CommitScheduler pushes what was accepted
     folder: Path | None = None  # local staging folder; a fresh temporary one when unset
     limits: Limits = Limits()
+    arena_releases: tuple[str, ...] = ()  # the two revisions the arena compares; empty: the two newest releases
 
     def __post_init__(self) -> None:
+        if self.arena_releases and (len(self.arena_releases) != 2 or len(set(self.arena_releases)) != 2):
+            raise HubtoolsError(
+                f"ARENA_RELEASES: expected two different revisions, got {' '.join(self.arena_releases)!r}"
+            )
         if self.repo_id is not None and not _REPO_ID.match(self.repo_id):
             raise HubtoolsError(f"CONTRIBUTIONS_REPO: expected a repo id like 'owner/name', got {self.repo_id!r}")
         if not (math.isfinite(self.every_minutes) and self.every_minutes > 0):
@@ -58,7 +63,8 @@ class ContributeConfig:
 
 def load_contribute_config(app_dir: Path | None = None, environ: dict[str, str] | None = None) -> ContributeConfig:
     """`CONTRIBUTIONS_REPO`, `CONTRIBUTIONS_EVERY_MINUTES`, `CONTRIBUTIONS_DIR`, `CONTRIBUTIONS_MAX_FILES`,
-    `CONTRIBUTIONS_MAX_FILE_MB`, `CONTRIBUTIONS_MAX_TOTAL_MB`, `CONTRIBUTIONS_MAX_CONVERSATIONS`; the token is
+    `CONTRIBUTIONS_MAX_FILE_MB`, `CONTRIBUTIONS_MAX_TOTAL_MB`, `CONTRIBUTIONS_MAX_CONVERSATIONS`, `ARENA_RELEASES`
+    (two revisions, space- or comma-separated); the token is
     `CONTRIBUTIONS_TOKEN`, else `HF_TOKEN` (a Space secret), else the one huggingface_hub finds itself."""
     env = dict(os.environ if environ is None else environ)
     file_vars: dict[str, str] = {}
@@ -103,4 +109,5 @@ def load_contribute_config(app_dir: Path | None = None, environ: dict[str, str] 
         every_minutes=number("CONTRIBUTIONS_EVERY_MINUTES", 5.0),
         folder=Path(folder).expanduser() if folder else None,
         limits=limits,
+        arena_releases=tuple((get("ARENA_RELEASES") or "").replace(",", " ").split()),
     )

@@ -166,17 +166,18 @@ def open_store(config: ContributeConfig) -> tuple[ContributionStore | None, str 
     return store, None
 
 
-def contribute_tab(config: ContributeConfig | None = None, *, store: ContributionStore | None = None) -> None:
+def contribute_tab(
+    config: ContributeConfig | None = None, *, store: ContributionStore | None = None, notice: str | None = None
+) -> None:
     """Build the tab's components inside the current `gr.Blocks`/`gr.Tab` context.
 
-    `config` defaults to the Space variables (`load_contribute_config()`); `store` (tests) replaces the one
-    opened from `config.repo_id`.
+    `config` defaults to the Space variables (`load_contribute_config()`); `store` replaces the one opened from
+    `config.repo_id` (the app shares one with its feedback; tests); `notice` is what `open_store` said instead.
     """
     import gradio as gr
 
     config = config or load_contribute_config()
-    notice = None
-    if store is None:
+    if store is None and notice is None:
         store, notice = open_store(config)
 
     gr.Markdown(INTRO)

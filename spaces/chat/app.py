@@ -19,9 +19,12 @@ os.environ.setdefault("GRADIO_RUN_HISTORY", "False")
 
 import gradio as gr  # noqa: E402
 
+from hubtools.community.arena_tab import arena_releases, arena_tab  # noqa: E402
+from hubtools.community.chat_feedback import feedback_panel, record_reply, session_of  # noqa: E402
 from hubtools.community.config import load_contribute_config  # noqa: E402
-from hubtools.community.store import forget  # noqa: E402
-from hubtools.community.ui import contribute_tab  # noqa: E402
+from hubtools.community.feedback import FeedbackWriter  # noqa: E402
+from hubtools.community.store import ContributionStore, forget, new_receipt  # noqa: E402
+from hubtools.community.ui import contribute_tab, open_store  # noqa: E402
 from hubtools.errors import HubtoolsError  # noqa: E402
 from hubtools.serve.access import is_maintainer, local_sign_in_available  # noqa: E402
 from hubtools.serve.config import load_serve_config  # noqa: E402
@@ -44,7 +47,8 @@ LAUNCH_OPTIONS = {
 DISCLAIMER = (
     "{name} is played by a small language model ({model}): it makes things up, gets facts wrong and can say odd "
     "things, so do not rely on it. Chats are not stored: nothing you type is kept once you leave, unless you "
-    "share conversations yourself in the *Contribute your chats* tab."
+    "share it yourself (*Share this conversation*, or the *Contribute your chats* tab). Votes (👍/👎, picks, arena) "
+    "are kept only once you tick their consent box, and hold no text."
 )
 CHECKPOINTS_HELP = "Sign in as the model's owner (or a member of its organisation) to try training checkpoints."
 
@@ -67,14 +71,22 @@ def start_service() -> ChatService:
     return service
 
 
-def build_demo(service: ChatService | None = None, *, reply_fn: ReplyFn | None = None) -> gr.Blocks:
+def build_demo(
+    service: ChatService | None = None, *, reply_fn: ReplyFn | None = None, store: ContributionStore | None = None
+) -> gr.Blocks:
     """The whole UI around one `ChatService` (started here if the caller did not).
 
     `reply_fn(message, history, choice, card, settings)` yields the growing reply; its arguments pickle, as
-    ZeroGPU's `@spaces.GPU` needs. Default: the service's reply with the session's model.
+    ZeroGPU's `@spaces.GPU` needs. Default: the service's reply with the session's model. `store` (tests)
+    replaces the contributions store opened from `CONTRIBUTIONS_REPO`; without one, votes and shares are off.
     """
     if service is None:
         service = start_service()
+    contribute = load_contribute_config(APP_DIR)
+    notice = None
+    if store is None and contribute.repo_id:
+        store, notice = open_store(contribute)
+    writer = FeedbackWriter(store) if store is not None else None
 
     def reply_with_service(message, history, choice, card, settings) -> Iterator[str]:
         yield from service.reply(message, history, card=card, settings=settings, model=service.model_for(choice))
@@ -85,23 +97,34 @@ def build_demo(service: ChatService | None = None, *, reply_fn: ReplyFn | None =
     def card_of(name, persona, greeting, scenario, example_dialogue, user_name) -> CharacterCard:
         return CharacterCard(name, persona, greeting, scenario, example_dialogue, user_name or "User")
 
-    def generate(message, history, choice, card_fields, settings_fields) -> Iterator[str]:
+    def settings_of(settings_fields) -> GenerationSettings:
         temperature, top_p, max_new_tokens, repetition_penalty, stop_sequences = settings_fields
-        settings = GenerationSettings(
+        return GenerationSettings(
             temperature, top_p, int(max_new_tokens), repetition_penalty, parse_stop_sequences(stop_sequences)
         )
-        yield from reply_fn(message, history, choice, card_of(*card_fields), settings)
 
-    def respond(message, history, choice, *fields) -> Iterator[str | dict]:
-        """The chat box: a failure becomes a note in the chat, so the conversation can go on."""
+    def generate(message, history, choice, card_fields, settings_fields) -> Iterator[str]:
+        yield from reply_fn(message, history, choice, card_of(*card_fields), settings_of(settings_fields))
+
+    def respond(message, history, choice, *fields) -> Iterator[tuple[str | dict, object]]:
+        """The chat box: a failure becomes a note in the chat, so the conversation can go on. The reply is
+        noted in the visitor's feedback session (last input and output): what produced it, for a vote."""
+        session, fields = session_of(fields[-1]), fields[:-1]
+        reply = None
         try:
-            yield from generate(message, history, choice, fields[:6], fields[6:])
+            for reply in generate(message, history, choice, fields[:6], fields[6:]):
+                yield reply, gr.skip()
         except HubtoolsError as error:
             log.warning("chat refused: %s", error)
-            yield note_message("⚠️ Sorry", str(error))
+            yield note_message("⚠️ Sorry", str(error)), gr.skip()
+            return
         except Exception:
             log.exception("chat failed")
-            yield note_message("⚠️ Sorry", "Something went wrong while answering. Please try again.")
+            yield note_message("⚠️ Sorry", "Something went wrong while answering. Please try again."), gr.skip()
+            return
+        if reply is not None:
+            record_reply(session, history, reply, service.model_for(choice).resolved, settings_of(fields[6:]))
+            yield reply, session
 
     def chat(
         message, messages, choice, name, persona, greeting, scenario, example_dialogue, user_name,
@@ -188,26 +211,31 @@ def build_demo(service: ChatService | None = None, *, reply_fn: ReplyFn | None =
         chatbot = gr.Chatbot(value=shown, avatar_images=(None, avatar))
         return chatbot, shown, header, disclaimer
 
-    def greeting_again(name, greeting, user_name):
-        """After Clear the greeting bubble comes back: the model still gets the greeting."""
+    def greeting_again(name, greeting, user_name, session):
+        """After Clear the greeting bubble comes back (the model still gets the greeting); a new conversation."""
         shown = with_greeting([], CharacterCard(name=name, greeting=greeting, user_name=user_name or "User"))
-        return shown, shown
+        session = session_of(session)
+        session.restart()
+        return shown, shown, session
 
-    contribute = load_contribute_config(APP_DIR)
-
-    def forget_contribution(receipt: str) -> str:
-        """Self-service removal: the receipt id, which only its contributor was given, is the permission."""
-        if not contribute.repo_id:
-            return "⚠️ This Space does not collect contributions: there is nothing to remove."
+    def forget_contribution(receipt: str, session) -> tuple[str, object]:
+        """Self-service removal: the receipt id, which only its contributor was given, is the permission. A
+        visitor who removes their own feedback gets a new receipt: what they do next is not tied to the old one."""
+        repo_id = store.repo_id if store is not None else contribute.repo_id
+        if not repo_id:
+            return "⚠️ This Space does not collect contributions: there is nothing to remove.", session
         try:
-            done = forget(contribute.repo_id, receipt or "", token=contribute.token)
+            done = forget(repo_id, receipt or "", token=contribute.token)
         except HubtoolsError as error:
             log.warning("forget refused: %s", error)
-            return f"⚠️ {error}"
+            return f"⚠️ {error}", session
+        session = session_of(session)
+        if session.receipt == done.receipt:
+            session.receipt, session.pending = new_receipt(), None
         return (
             f"✅ Removed contribution `{done.receipt}` ({len(done.paths)} file(s)) from the dataset. It leaves the "
             "repo's git history when the maintainers next squash it."
-        )
+        ), session
 
     default = service.default
     sign_in = local_sign_in_available(service.api)
@@ -218,6 +246,7 @@ def build_demo(service: ChatService | None = None, *, reply_fn: ReplyFn | None =
         )
         status = gr.Markdown(service.status(default), elem_id="model-status")
         chosen = gr.State(None)  # this session's revision choice; None = the configured default
+        feedback = gr.State(None)  # this visitor's FeedbackSession: receipt, conversation id, what made each reply
         with gr.Sidebar(open=False, width=420):
             gr.Markdown("### Model")
             revision = gr.Dropdown(
@@ -261,7 +290,8 @@ def build_demo(service: ChatService | None = None, *, reply_fn: ReplyFn | None =
                 respond,
                 chatbot=gr.Chatbot(value=with_greeting([], CARD), height=520, elem_id="chatbot"),
                 textbox=gr.Textbox(placeholder="Say something…", elem_id="chat-input", submit_btn=True, stop_btn=True),
-                additional_inputs=[chosen] + card_inputs + settings_inputs,
+                additional_inputs=[chosen] + card_inputs + settings_inputs + [feedback],
+                additional_outputs=[feedback],
                 validator=validate,
                 api_name="chat_ui",
                 api_visibility="private",  # the documented endpoint is /chat below, which takes `messages`
@@ -274,8 +304,17 @@ def build_demo(service: ChatService | None = None, *, reply_fn: ReplyFn | None =
             api_button = gr.Button(visible=False)
             api_choice = gr.Textbox(visible=False, label="choice")
             api_switch = gr.Button(visible=False)
+            if writer is not None:
+                feedback_panel(writer, feedback, chat_ui.chatbot)
+        pair = arena_releases(service, contribute.arena_releases) if writer is not None else None
+        if pair is not None:
+            with gr.Tab("Arena"):
+                arena_tab(
+                    service, writer, feedback, pair, card_of=card_of, settings_of=settings_of,
+                    card_inputs=card_inputs, settings_inputs=settings_inputs,
+                )  # fmt: skip
         with gr.Tab("Contribute your chats"):
-            contribute_tab(contribute)
+            contribute_tab(contribute, store=store, notice=notice)
             with gr.Accordion("Remove a contribution", open=False):
                 receipt = gr.Textbox(
                     label="Receipt id", placeholder="rc-xxxx-xxxx-xxxx-xxxx", elem_id="forget-receipt"
@@ -290,8 +329,9 @@ def build_demo(service: ChatService | None = None, *, reply_fn: ReplyFn | None =
             concurrency_limit=16,
         )
         forget_button.click(
-            forget_contribution, [receipt], [forgotten], api_name="forget_contribution", concurrency_limit=1
-        )
+            forget_contribution, [receipt, feedback], [forgotten, feedback], api_name="forget_contribution",
+            concurrency_limit=1,
+        )  # fmt: skip
         shown = [chat_ui.chatbot, chat_ui.chatbot_state]
         revision.input(
             switch_in_chat,
@@ -312,8 +352,9 @@ def build_demo(service: ChatService | None = None, *, reply_fn: ReplyFn | None =
             queue=False,
         )
         chat_ui.chatbot.clear(
-            greeting_again, [name, greeting, user_name], shown, api_visibility="private", queue=False
-        )
+            greeting_again, [name, greeting, user_name, feedback], [*shown, feedback], api_visibility="private",
+            queue=False,
+        )  # fmt: skip
     return demo
 
 

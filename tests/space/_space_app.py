@@ -25,10 +25,10 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_app(service) -> Iterator[str]:
-    """Serve the app around `service` until the block ends; yields its URL."""
+def running_app(service, **options) -> Iterator[str]:
+    """Serve the app around `service` (and `build_demo`'s `options`) until the block ends; yields its URL."""
     app = load_app_module()
-    demo = app.build_demo(service)
+    demo = app.build_demo(service, **options)
     port = free_port()
     demo.queue(default_concurrency_limit=16).launch(
         server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **app.LAUNCH_OPTIONS
