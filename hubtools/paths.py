@@ -15,7 +15,9 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shutil
 import stat
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO
@@ -214,3 +216,22 @@ def write_text_atomic(path: Path, text: str) -> None:
     """`Path.write_text`, atomically (UTF-8)."""
     with atomic_write(path) as handle:
         handle.write(text)
+
+
+@contextlib.contextmanager
+def atomic_folder(target: Path, *, prefix: str, failure: str) -> Iterator[Path]:
+    """A hidden staging folder beside `target`, swapped in for it when the block ends; on any error the staging
+    folder goes and `target` stays as it was. Errors other than `HubtoolsError` become one `failure: ...` line."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=prefix, dir=target.parent))
+    try:
+        yield staging
+        if target.exists():
+            shutil.rmtree(target)
+        staging.rename(target)
+    except Exception as error:
+        shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(error, HubtoolsError):
+            raise
+        raise HubtoolsError(f"{failure}: {type(error).__name__}: {error}") from error

@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from hubtools.errors import HubtoolsError
-from hubtools.paths import atomic_write, atomic_writes, check_output_file, refuse_overlaps, write_text_atomic
+from hubtools.paths import (
+    atomic_folder,
+    atomic_write,
+    atomic_writes,
+    check_output_file,
+    refuse_overlaps,
+    write_text_atomic,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -82,3 +89,21 @@ def test_outputs_that_cannot_be_written(tmp_path):
     with pytest.raises(HubtoolsError, match="refusing to overwrite an input"):
         refuse_overlaps([("--out", tmp_path / "hard")], [tmp_path / "file"])
     refuse_overlaps([("--out", tmp_path / "new"), ("--rejects", tmp_path / "other")], [tmp_path / "file"])
+
+
+def test_a_folder_is_swapped_in_whole_or_not_at_all(tmp_path):
+    target = tmp_path / "ct2"
+    with atomic_folder(target, prefix=".stage-", failure="could not convert") as staging:
+        (staging / "model.bin").write_bytes(b"one")
+    assert (target / "model.bin").read_bytes() == b"one"
+
+    with pytest.raises(HubtoolsError, match=r"^could not convert: OSError: disk gone$"):
+        with atomic_folder(target, prefix=".stage-", failure="could not convert") as staging:
+            (staging / "model.bin").write_bytes(b"half")
+            raise OSError("disk gone")
+    assert (target / "model.bin").read_bytes() == b"one"  # the earlier folder is kept as it was
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["ct2"]  # no staging folder left behind
+
+    with atomic_folder(target, prefix=".stage-", failure="could not convert") as staging:
+        (staging / "model.bin").write_bytes(b"two")
+    assert [path.name for path in target.iterdir()] == ["model.bin"] and (target / "model.bin").read_bytes() == b"two"

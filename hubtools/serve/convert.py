@@ -6,11 +6,10 @@ Run once at release time (or once per checkpoint by the Space), so a visitor nev
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from pathlib import Path
 
 from hubtools.errors import HubtoolsError
+from hubtools.paths import atomic_folder
 
 FAST_MARKER = "hubtools_serving.json"
 
@@ -29,9 +28,8 @@ def convert_for_serving(model_dir: str | Path, out_dir: str | Path, *, quantizat
     model_dir, out_dir = Path(model_dir), Path(out_dir)
     if not (model_dir / "config.json").is_file():
         raise HubtoolsError(f"{model_dir} is not a model folder (no config.json)")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".convert-", dir=out_dir.parent))
-    try:
+    failure = f"could not convert {model_dir} for serving"
+    with atomic_folder(out_dir, prefix=".convert-", failure=failure) as staging:
         TransformersConverter(str(model_dir), low_cpu_mem_usage=True).convert(
             str(staging), quantization=quantization, force=True
         )
@@ -42,12 +40,4 @@ def convert_for_serving(model_dir: str | Path, out_dir: str | Path, *, quantizat
             )
             + "\n"
         )
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.rename(out_dir)
-    except Exception as error:
-        shutil.rmtree(staging, ignore_errors=True)
-        if isinstance(error, HubtoolsError):
-            raise
-        raise HubtoolsError(f"could not convert {model_dir} for serving: {type(error).__name__}: {error}") from error
     return out_dir

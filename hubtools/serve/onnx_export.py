@@ -11,8 +11,6 @@ Every export is checked against transformers before it is kept (`hubtools.serve.
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from hubtools.cards.model_card import WEB_REPORT_FILE
 from hubtools.errors import HubtoolsError
+from hubtools.paths import atomic_folder
 
 if TYPE_CHECKING:
     from transformers import PreTrainedModel
@@ -175,9 +174,7 @@ def export_for_web(
     model_dir = Path(model_dir)
     out_dir = Path(out_dir) if out_dir is not None else model_dir / WEB_DIR
     model = load_for_export(model_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".web-export-", dir=out_dir.parent))
-    try:
+    with atomic_folder(out_dir, prefix=".web-export-", failure=f"could not export {model_dir} for the web") as staging:
         export_onnx(model, staging / FP32_FILE)
         quantize_q8(staging / FP32_FILE, staging / Q8_FILE)
         check = check_export(model, model_dir, staging, prompts=prompts, max_new_tokens=max_new_tokens)
@@ -187,14 +184,6 @@ def export_for_web(
         sizes = {name: (staging / name).stat().st_size for name in (FP32_FILE, Q8_FILE)}
         record = {"format": "onnx", "opset": OPSET, "files": sizes, "check": check.as_dict(), **_versions()}
         (staging / REPORT_FILE).write_text(json.dumps(record, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        staging.rename(out_dir)
-    except Exception as error:
-        shutil.rmtree(staging, ignore_errors=True)
-        if isinstance(error, HubtoolsError):
-            raise
-        raise HubtoolsError(f"could not export {model_dir} for the web: {type(error).__name__}: {error}") from error
     return WebExport(out_dir=out_dir, check=check, sizes=sizes)
 
 
