@@ -151,7 +151,8 @@ def deploy_command(args: argparse.Namespace) -> int:
         from huggingface_hub import HfApi
 
         from hubtools.serve.deploy import deploy_space
-        from hubtools.serve.static_space import choose_kind, deploy_static_space
+        from hubtools.serve.space_kinds import choose_kind
+        from hubtools.serve.static_space import deploy_static_space
 
         api = HfApi(endpoint=target.endpoint, token=target.token)
         if args.hardware and args.kind == "static":

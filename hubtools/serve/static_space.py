@@ -100,19 +100,6 @@ def static_space_files(app_dir: Path, config: dict, *, models: list[str], datase
     return files
 
 
-def choose_kind(api: HfApi, space_id: str, kind: str) -> str:
-    """`auto`: an existing Space keeps its SDK; a new one is static on huggingface.co (free for every account:
-    Gradio Spaces need a paid plan there), Gradio on other Hubs (the embedded Hub runs no Spaces either way)."""
-    if kind != "auto":
-        return kind
-    from hubtools.hub.target import DEFAULT_ENDPOINT
-
-    if api.repo_exists(space_id, repo_type="space"):
-        sdk = getattr(api.space_info(space_id), "sdk", None)
-        return "static" if sdk == "static" else "gradio"
-    return "static" if (api.endpoint or "").rstrip("/") == DEFAULT_ENDPOINT else "gradio"
-
-
 def deploy_static_space(
     space_id: str,
     model_repo: str,
@@ -131,8 +118,10 @@ def deploy_static_space(
 
     from hubtools.serve.deploy import DeployedSpace, changed_files, model_datasets
     from hubtools.serve.resolve import hub_error, resolve_model
+    from hubtools.serve.space_kinds import check_kind
 
     api = api or HfApi()
+    check_kind(api, space_id, "static")
     resolved = resolve_model(model_repo, revision, api=api)
     if resolved.subfolder:
         raise HubtoolsError(f"'{revision}': a static Space serves a release or commit, not a checkpoint folder")
