@@ -38,7 +38,8 @@ APP_FILES = (
 CONFIG_FILE = "space-config.json"
 # What the page loads by default on WebAssembly (transformers.js's q8), so what a deploy checks is there.
 WEB_MODEL_FILE = "onnx/model_quantized.onnx"
-# Space path -> file under the app's node_modules (installed by `npm ci --ignore-scripts`).
+# Space path -> file under the app's node_modules (installed by `npm ci --ignore-scripts`); a wheel carries these
+# (pyproject.toml's package-data for hubtools.serve.web_app) when built after `make web`.
 VENDOR_FILES = {
     "vendor/transformers.min.js": "@huggingface/transformers/dist/transformers.min.js",
     "vendor/ort-wasm-simd-threaded.asyncify.mjs": "onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.mjs",
@@ -72,8 +73,9 @@ def vendor_sources(app_dir: Path) -> dict[str, Path]:
     missing = [str(path) for path in sources.values() if not path.is_file()]
     if missing:
         raise HubtoolsError(
-            f"{app_dir}: the static Space's npm packages are not installed ({missing[0]} is missing): "
-            f"run `npm ci --ignore-scripts` in {app_dir} (or `make web`)"
+            f"{app_dir}: the static Space's npm files are missing ({missing[0]}): run `npm ci --ignore-scripts` "
+            f"in {app_dir} (`make web` in a checkout, before deploying or building a wheel), or pass --app-dir a "
+            "spaces/web-chat folder where it ran"
         )
     return sources
 
