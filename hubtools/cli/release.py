@@ -22,7 +22,7 @@ EPILOG = """examples:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "release",
-        help="build + push the dataset, train, evaluate, write cards, publish the model and update the Space",
+        help="build + push the dataset, train, evaluate, write cards, publish the model and update its Spaces",
         description="Run a release recipe end to end. Version tags are created on every repo only after every "
         "artifact is uploaded and verified; a failed release can be re-run and continues where it stopped; "
         "re-running a finished release changes nothing.",

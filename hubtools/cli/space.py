@@ -80,10 +80,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--kind",
         choices=("auto", "static", "gradio"),
         default="auto",
-        help="static: the model runs in the visitor's browser (free Spaces); gradio: on the Space's CPU; "
-        "auto: an existing Space keeps its kind, a new one is static on huggingface.co, gradio elsewhere",
+        help="static: the model runs in the visitor's browser (free Spaces); gradio: on the Space's hardware; "
+        "auto: an existing Space keeps its kind, a new one is static on huggingface.co (gradio with --hardware), "
+        "gradio on other Hubs; a Space of the other kind is refused, never converted (default: auto)",
     )
-    deploy.add_argument("--app-dir", type=Path, help="folder holding the Space files (default: shipped spaces/chat)")
+    deploy.add_argument(
+        "--app-dir",
+        type=Path,
+        help="folder holding the Space files (default: the shipped spaces/chat, or spaces/web-chat for static)",
+    )
     add_hub_options(deploy)
     deploy.set_defaults(func=deploy_command)
 
