@@ -284,7 +284,7 @@ def test_names_are_one_path_part(tmp_path):
         ),  # fmt: skip
         (
             "release",
-            "repos.space",
+            "spaces[1].repo",
             "a/../b",
             "expected 'name' (published under the token's user) or 'namespace/name', got 'a/../b'",
         ),  # fmt: skip

@@ -22,7 +22,7 @@ EPILOG = """examples:
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "release",
-        help="build + push the dataset, train, evaluate, write cards, publish the model and update the Space",
+        help="build + push the dataset, train, evaluate, write cards, publish the model and update its Spaces",
         description="Run a release recipe end to end. Version tags are created on every repo only after every "
         "artifact is uploaded and verified; a failed release can be re-run and continues where it stopped; "
         "re-running a finished release changes nothing.",
@@ -47,12 +47,14 @@ def run(args: argparse.Namespace) -> int:
     with hub_target(args.hub, args.token) as target:
         if args.dry_run:
             return _dry_run(args, target)
-        from hubtools.release.run import STAGES, release
+        from hubtools.release.recipe import load_release_recipe
+        from hubtools.release.run import release, stage_names
 
         started = time.monotonic()
-        stage_log = _StageLog(len(STAGES), STAGES)
+        recipe = load_release_recipe(args.recipe)
+        stage_log = _StageLog(stage_names(recipe))
         try:
-            result = release(args.recipe, args.version, on_stage=stage_log)
+            result = release(recipe, args.version, on_stage=stage_log)
         except Exception as error:
             if stage_log.current:
                 error.add_note(f"release stopped in stage {stage_log.current}; the same command continues from there")
@@ -84,8 +86,8 @@ def _dry_run(args: argparse.Namespace, target) -> int:
 class _StageLog:
     """Prints `[i/n] stage: …` lines on stderr as the release moves on."""
 
-    def __init__(self, total: int, order: tuple[str, ...]) -> None:
-        self.total, self.order = total, order
+    def __init__(self, order: tuple[str, ...]) -> None:
+        self.total, self.order = len(order), order
         self.current: str | None = None  # the stage started and not yet done
 
     def __call__(self, stage: str, event: str, detail: str) -> None:
@@ -102,11 +104,8 @@ def _summary(manifest, target, args: argparse.Namespace, *, changed: bool, secon
         f"  dataset  {manifest.dataset.repo_id}@{manifest.dataset.commit[:12]}  tag {manifest.version}",
         f"  model    {manifest.model.repo_id}@{manifest.model.commit[:12]}  tag {manifest.version}",
     ]
-    if manifest.space:
-        lines.append(f"  space    {manifest.space.repo_id}@{manifest.space.commit[:12]}  tag {manifest.version}")
-    if manifest.web_space:
-        web = manifest.web_space
-        lines.append(f"  web      {web.repo_id}@{web.commit[:12]}  tag {manifest.version} (static, in-browser chat)")
+    for space in manifest.spaces:
+        lines.append(f"  space    {space.repo_id}@{space.commit[:12]}  tag {manifest.version} ({space.kind})")
     # The `hubtools` that ran, when it is not on PATH (e.g. in a virtual environment that is not activated).
     program = "hubtools" if shutil.which("hubtools") else sys.argv[0]
     command = f"{program} space run --model {manifest.model.repo_id} --revision {manifest.version}"

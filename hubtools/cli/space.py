@@ -80,10 +80,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--kind",
         choices=("auto", "static", "gradio"),
         default="auto",
-        help="static: the model runs in the visitor's browser (free Spaces); gradio: on the Space's CPU; "
-        "auto: an existing Space keeps its kind, a new one is static on huggingface.co, gradio elsewhere",
+        help="static: the model runs in the visitor's browser (free Spaces); gradio: on the Space's hardware; "
+        "auto: an existing Space keeps its kind, a new one is static on huggingface.co (gradio with --hardware), "
+        "gradio on other Hubs; a Space of the other kind is refused, never converted (default: auto)",
     )
-    deploy.add_argument("--app-dir", type=Path, help="folder holding the Space files (default: shipped spaces/chat)")
+    deploy.add_argument(
+        "--app-dir",
+        type=Path,
+        help="folder holding the Space files (default: the shipped spaces/chat, or spaces/web-chat for static)",
+    )
     add_hub_options(deploy)
     deploy.set_defaults(func=deploy_command)
 
@@ -151,7 +156,8 @@ def deploy_command(args: argparse.Namespace) -> int:
         from huggingface_hub import HfApi
 
         from hubtools.serve.deploy import deploy_space
-        from hubtools.serve.static_space import choose_kind, deploy_static_space
+        from hubtools.serve.space_kinds import choose_kind
+        from hubtools.serve.static_space import deploy_static_space
 
         api = HfApi(endpoint=target.endpoint, token=target.token)
         if args.hardware and args.kind == "static":

@@ -1,20 +1,22 @@
 """`release.json`: what a release is made of, committed to the model repo and printed with `--json`.
 
-The layout is published (every released model repo holds one), so it stays exactly as older runs wrote it:
-sorted keys, one line, no `tag` under `space`/`web_space` (Spaces are tagged separately) and no `web_space`
-key when there is none. Reading ignores keys it
-does not know, so a manifest from an older or newer hubtools still loads.
+The layout is published (every released model repo holds one): sorted keys, one line, every Space the release
+deployed under `spaces` as `{"repo_id", "kind", "commit"}` (no `tag`: Spaces are tagged separately). Releases
+made before a recipe could list Spaces hold `space` (the Gradio Space) and `web_space` (the static one) instead;
+those still load, as the same `spaces`. Reading ignores keys it does not know, so a manifest from a newer
+hubtools still loads.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import TypeAdapter, field_serializer
+from pydantic import TypeAdapter, model_validator
 from pydantic.dataclasses import dataclass
 
 MANIFEST_FILE = "release.json"
+SpaceKind = Literal["static", "gradio"]
 
 
 @dataclass(frozen=True)
@@ -25,27 +27,37 @@ class RepoRef:
 
 
 @dataclass(frozen=True)
+class SpaceRef:
+    """A Space the release deployed: its kind, and the commit that serves the released model."""
+
+    repo_id: str
+    kind: SpaceKind
+    commit: str
+
+
+@dataclass(frozen=True)
 class Manifest:
     version: str
     dataset: RepoRef
     model: RepoRef
-    space: RepoRef | None
     recipe_hash: str
     hubtools_version: str
-    web_space: RepoRef | None = None  # the static (in-browser) chat Space; left out of release.json when none
+    spaces: tuple[SpaceRef, ...] = ()
 
-    @field_serializer("space", "web_space", mode="wrap")
-    def _space_without_tag(self, space: RepoRef | None, handler: Any) -> dict[str, Any] | None:
-        data = handler(space)
-        if data is not None:
-            data.pop("tag")
+    @model_validator(mode="before")
+    @classmethod
+    def _earlier_layout(cls, data: Any) -> Any:
+        """`space` (Gradio) and `web_space` (static), each `{"repo_id", "commit"}` or null, as `spaces`."""
+        if isinstance(data, dict) and "spaces" not in data:
+            data = dict(data)
+            earlier = ((data.pop("space", None), "gradio"), (data.pop("web_space", None), "static"))
+            data["spaces"] = [
+                {**ref, "kind": kind} if isinstance(ref, dict) else ref for ref, kind in earlier if ref is not None
+            ]
         return data
 
     def to_json(self) -> str:
-        data = _MANIFEST.dump_python(self)
-        if data["web_space"] is None:  # releases without a static Space keep the layout older runs wrote
-            del data["web_space"]
-        return json.dumps(data, sort_keys=True)
+        return json.dumps(_MANIFEST.dump_python(self, mode="json"), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Manifest:

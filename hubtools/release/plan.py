@@ -8,9 +8,14 @@ from pathlib import Path
 from hubtools.errors import HubtoolsError
 from hubtools.paths import TRAIN_RECORD_FILE
 from hubtools.recipes import recipe_hash, recipe_path
-from hubtools.release import stages
+from hubtools.release import space_stages, stages
 from hubtools.release.recipe import ReleaseRecipe, load_release_recipe
 from hubtools.release.tags import missing_tags, prepared_release
+
+_SPACE_ACTIONS = {
+    "static": "deploy the static chat page (the model runs in the browser) pinned to the new model commit",
+    "gradio": "deploy the Gradio chat app pinned to the new model commit",
+}
 
 
 @dataclass(frozen=True)
@@ -25,7 +30,7 @@ def plan_release(recipe: str | Path | ReleaseRecipe, version: str) -> list[PlanS
     """The steps `release` would take now; writes nothing, locally or on the Hub."""
     from huggingface_hub import HfApi
 
-    from hubtools.release.run import STAGES, release_hash
+    from hubtools.release.run import release_hash, stage_names
 
     stages.check_version(version)
     recipe = recipe if isinstance(recipe, ReleaseRecipe) else load_release_recipe(recipe)
@@ -35,13 +40,15 @@ def plan_release(recipe: str | Path | ReleaseRecipe, version: str) -> list[PlanS
     digest = release_hash(recipe, parts)
     released = stages.released_manifest(api, parts.model_repo, version)
     if released is not None and released.recipe_hash == digest:
-        return [PlanStep(stage, parts.model_repo, f"{version} already released", "up to date") for stage in STAGES]
+        already = f"{version} already released"
+        return [PlanStep(stage, parts.model_repo, already, "up to date") for stage in stage_names(recipe)]
     prepared = prepared_release(api, parts.model_repo, version, digest)
     if prepared is not None:  # an interrupted run of this release: only its missing tags are left
         missing = ", ".join(repo_id for repo_id, _, _ in missing_tags(api, prepared))
         action = f"release.json of {version} is committed; tag {version} on {missing}"
         return [*checked, PlanStep("tag", missing, action, "to do")]
     stages.check_tags_free(api, parts, version)
+    space_stages.check_spaces(api, recipe, parts)
 
     dataset_commit = _current_dataset_commit(api, parts)
     model_dir = None
@@ -74,16 +81,12 @@ def plan_release(recipe: str | Path | ReleaseRecipe, version: str) -> list[PlanS
     if recipe.serving:
         steps.append(PlanStep("serving", parts.model_repo, "int8 CTranslate2 copy in ct2-int8/", "to do"))
     steps.append(PlanStep("model", parts.model_repo, "upload the model folder (unchanged files skipped)", "to do"))
-    if parts.space_repo:
-        steps.append(
-            PlanStep("space", parts.space_repo, "deploy the chat app pinned to the new model commit", "to do")
-        )
-    if parts.web_space_repo:
-        what = "deploy the in-browser chat page pinned to the new model commit"
-        steps.append(PlanStep("web-space", parts.web_space_repo, what, "to do"))
-    steps.append(PlanStep("verify", parts.model_repo, "read back hashes of every uploaded file", "to do"))
-    repos = (parts.dataset_repo, parts.space_repo, parts.web_space_repo, parts.model_repo)
-    tagged = ", ".join(repo for repo in repos if repo)
+    for written, space in zip(recipe.spaces, parts.spaces, strict=True):
+        what = _SPACE_ACTIONS[space.kind] + (f" on {space.hardware}" if space.hardware else "")
+        steps.append(PlanStep(space_stages.stage_name(written), space.repo, what, "to do"))
+    what = "read back hashes of every uploaded file" + (", and what each Space serves" if parts.spaces else "")
+    steps.append(PlanStep("verify", parts.model_repo, what, "to do"))
+    tagged = ", ".join([parts.dataset_repo, *(space.repo for space in parts.spaces), parts.model_repo])
     steps.append(PlanStep("tag", tagged, f"commit release.json, then tag {version} on every repo", "to do"))
     return steps
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
 
 from hubtools.errors import HubtoolsError
 from hubtools.evaluation.config import EvalConfig
 from hubtools.recipes import load_recipe, recipe_path
 from hubtools.recipes.fields import RecipeModel, RecipeName, Text, field_error
+from hubtools.release.manifest import SpaceKind
 
 if TYPE_CHECKING:
     from hubtools.data.recipe import DataRecipe
@@ -22,25 +24,70 @@ _REPO_PART = re.compile(r"[A-Za-z0-9_][\w.-]{0,95}")
 _REPO_ID_HELP = "'name' (published under the token's user) or 'namespace/name'"
 
 
+def _repo_id_shape(value: str) -> str:
+    parts = value.split("/")
+    if len(parts) > 2 or not all(_REPO_PART.fullmatch(part) and ".." not in part for part in parts):
+        raise ValueError(f"expected {_REPO_ID_HELP}, got {value!r}")
+    return value
+
+
+RepoId = Annotated[str, AfterValidator(_repo_id_shape)]
+
+
 class ReleaseRepos(RecipeModel):
     model_config = ConfigDict(frozen=True)
 
-    dataset: str = Field(description=f"dataset repo: {_REPO_ID_HELP}")
-    model: str = Field(description=f"model repo: {_REPO_ID_HELP}")
-    space: str | None = Field(None, description=f"Gradio chat Space repo: {_REPO_ID_HELP}; none when left out")
-    web_space: str | None = Field(
-        None,
-        description=f"static chat Space repo, the model running in the visitor's browser (free on huggingface.co): "
-        f"{_REPO_ID_HELP}; none when left out",
+    dataset: RepoId = Field(description=f"dataset repo: {_REPO_ID_HELP}")
+    model: RepoId = Field(description=f"model repo: {_REPO_ID_HELP}")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _spaces_moved(cls, data: Any) -> Any:
+        """Earlier recipes named one Space of each kind here (`space`, `web_space`, `space_hardware`); a recipe now
+        lists its Spaces in top-level `[[spaces]]` tables. Say exactly what to write instead."""
+        if not isinstance(data, dict):
+            return data
+        if "spaces" in data:
+            raise field_error("spaces", "Spaces are listed in top-level [[spaces]] tables, not under [repos]")
+        old = [key for key in ("space", "web_space", "space_hardware") if key in data]
+        if not old:
+            return data
+        tables = []
+        if "space" in data or "space_hardware" in data:
+            gradio = f'repo = {_quoted(data.get("space", "..."))}, kind = "gradio"'
+            hardware = f", hardware = {_quoted(data['space_hardware'])}" if "space_hardware" in data else ""
+            tables.append(f"[[spaces]] with {gradio}{hardware}")
+        if "web_space" in data:
+            tables.append(f'[[spaces]] with repo = {_quoted(data["web_space"])} (kind "static" is the default)')
+        also = f", as are {', '.join(f'repos.{key}' for key in old[1:])}" if old[1:] else ""
+        raise field_error(
+            old[0],
+            f"replaced by [[spaces]] tables (top level, one per Space){also}; instead write: {'; '.join(tables)}",
+        )
+
+
+def _quoted(value: Any) -> str:
+    return json.dumps(value) if isinstance(value, str) else str(value)
+
+
+class ReleaseSpace(RecipeModel):
+    """One Space the release deploys, pinned to the new model commit, and tags."""
+
+    model_config = ConfigDict(frozen=True)
+
+    repo: RepoId = Field(description=f"Space repo: {_REPO_ID_HELP}")
+    kind: SpaceKind = Field(
+        "static",
+        description="static: the chat page, the model running in the visitor's browser (free for every account "
+        "on huggingface.co); gradio: the Python chat app, on the Space's hardware (a paid plan there, or ZeroGPU)",
     )
-    space_hardware: str | None = Field(
-        None, description="Space hardware to request, e.g. 'zero-a10g' (ZeroGPU); default: what the Space has"
+    hardware: str | None = Field(
+        None, description="gradio only: Space hardware to request, e.g. 'zero-a10g' (ZeroGPU); default: what it has"
     )
 
-    @field_validator("space_hardware")
+    @field_validator("hardware")
     @classmethod
     def _known_hardware(cls, value: str | None) -> str | None:
-        from hubtools.errors import HubtoolsError
         from hubtools.serve.deploy import check_hardware
 
         try:
@@ -48,13 +95,25 @@ class ReleaseRepos(RecipeModel):
         except HubtoolsError as error:
             raise ValueError(str(error).removeprefix("hardware: ")) from None
 
-    @field_validator("dataset", "model", "space", "web_space")
-    @classmethod
-    def _repo_id_shape(cls, value: str | None) -> str | None:
-        parts = value.split("/") if value is not None else []
-        if len(parts) > 2 or not all(_REPO_PART.fullmatch(part) and ".." not in part for part in parts):
-            raise ValueError(f"expected {_REPO_ID_HELP}, got {value!r}")
-        return value
+    @model_validator(mode="after")
+    def _hardware_is_gradio(self) -> ReleaseSpace:
+        if self.hardware is not None and self.kind == "static":
+            raise field_error(
+                "hardware",
+                'a static Space runs in the visitor\'s browser and has no hardware: set kind = "gradio" or '
+                "leave hardware out",
+            )
+        return self
+
+
+def duplicate(repo_ids: list[str]) -> tuple[int, int] | None:
+    """The first (earlier, later) indexes naming the same repo (the Hub matches ids case-insensitively)."""
+    seen: dict[str, int] = {}
+    for index, repo_id in enumerate(repo_ids):
+        if repo_id.casefold() in seen:
+            return seen[repo_id.casefold()], index
+        seen[repo_id.casefold()] = index
+    return None
 
 
 class ReleaseRecipe(RecipeModel):
@@ -67,10 +126,21 @@ class ReleaseRecipe(RecipeModel):
     data: Text = Field(description="data recipe (shipped name or path) that builds the training dataset")
     train: Text = Field(description="train recipe (shipped name or path); its dataset is replaced by the release's")
     repos: ReleaseRepos
+    spaces: list[ReleaseSpace] = Field(
+        default_factory=list, description="[[spaces]] tables: the chat Spaces to deploy, in order (none: no Space)"
+    )
     eval: EvalConfig = Field(default_factory=EvalConfig)
     serving: bool = Field(True, description="also publish an int8 CTranslate2 copy for fast CPU chat")
     web: bool = Field(True, description="also publish onnx/ (fp32 + q8) for the in-browser chat (transformers.js)")
     _source_file: Path | None = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _spaces_distinct(self) -> ReleaseRecipe:
+        twice = duplicate([space.repo for space in self.spaces])
+        if twice is not None:
+            first, again = twice
+            raise field_error(f"spaces[{again}].repo", f"{self.spaces[again].repo!r} is spaces[{first}] already")
+        return self
 
     @model_validator(mode="after")
     def _parts_exist(self, info: ValidationInfo) -> ReleaseRecipe:

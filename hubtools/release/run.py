@@ -1,4 +1,4 @@
-"""`release`: dataset → train → eval → card → serving copy → model → Space → verify → tags, in one call.
+"""`release`: dataset → train → eval → card → serving copy → model → Spaces → verify → tags, in one call.
 
 Atomic: version tags are created only once every artifact is uploaded and read back, and the model repo's tag,
 on the `release.json` commit, comes last: it is the commit point (see `hubtools.release.tags`). Resumable, even
@@ -23,13 +23,14 @@ from typing import Any
 from hubtools import __version__
 from hubtools.errors import HubtoolsError
 from hubtools.recipes import recipe_hash
-from hubtools.release import stages, tags
+from hubtools.release import space_stages, stages, tags
 from hubtools.release.manifest import Manifest, RepoRef
 from hubtools.release.recipe import ReleaseRecipe, load_release_recipe
 
 # (stage, event, detail): event is "start", "done" or "skip". Raising from it aborts the release.
 StageCallback = Callable[[str, str, str], None]
-STAGES = ("dataset", "train", "eval", "web", "card", "serving", "model", "space", "web-space", "verify", "tag")
+# "space" stands for one `space:REPO` stage per Space of the recipe, in its order (see `stage_names`).
+STAGES = ("dataset", "train", "eval", "web", "card", "serving", "model", "space", "verify", "tag")
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ def release(
                 f"{version} is already released on {parts.model_repo} from other recipes "
                 f"(recipe hash {released.recipe_hash}, now {digest}): publish under a new version"
             )
-        for stage in STAGES:
+        for stage in stage_names(recipe):
             notify(stage, "skip", f"{version} already released")
         return ReleaseResult(released, changed=False, work_dir=stages.work_root(recipe))
 
@@ -80,7 +81,7 @@ def release(
 
     prepared = tags.prepared_release(api, parts.model_repo, version, digest)
     if prepared is not None:  # an earlier run got as far as committing release.json: only tags may be missing
-        for stage in STAGES[:-1]:
+        for stage in stage_names(recipe)[:-1]:
             notify(stage, "skip", f"done before {prepared.commit[:12]} (release.json)")
         run("tag", lambda: tags.tag_release(api, prepared), version)
         dataset = prepared.manifest.dataset
@@ -89,6 +90,7 @@ def release(
             prepared.manifest, changed=True, work_dir=stages.work_root(recipe) / recipe_hash(train_recipe)
         )
     stages.check_tags_free(api, parts, version)
+    space_stages.check_spaces(api, recipe, parts)
 
     dataset = run("dataset", lambda: stages.push_data(parts, version, progress=progress), parts.dataset_repo)
     train_recipe = stages.train_recipe_on(parts.train, dataset.repo_id, dataset.commit)
@@ -115,35 +117,40 @@ def release(
     if recipe.serving:
         run("serving", lambda: stages.serving_copy(model_dir), "int8 CTranslate2 copy")
     model_commit = run("model", lambda: stages.upload_model(api, model_dir, parts.model_repo, version))
-    space = None
-    if parts.space_repo:
-        hardware = recipe.repos.space_hardware
-        space = run(
-            "space",
-            lambda: stages.deploy(parts.space_repo, parts.model_repo, model_commit, hardware),
-            parts.space_repo,
+    deployed = tuple(
+        run(
+            space_stages.stage_name(written),
+            lambda space=space: space_stages.deploy(space, parts.model_repo, model_commit),
+            f"{space.kind} Space {space.repo}",
         )
-    web_space = None
-    if parts.web_space_repo:
-        web_space = run(
-            "web-space",
-            lambda: stages.deploy_web(parts.web_space_repo, parts.model_repo, model_commit),
-            parts.web_space_repo,
-        )
-    run("verify", lambda: stages.verify(api, model_dir, parts.model_repo, model_commit, dataset, space, web_space), "")
+        for written, space in zip(recipe.spaces, parts.spaces, strict=True)
+    )
+
+    def verify() -> str:
+        checked = stages.verify(api, model_dir, parts.model_repo, model_commit, dataset)
+        for space in deployed:
+            space_stages.verify(api, space, parts.model_repo, model_commit)
+        return checked + (f"; {len(deployed)} Space(s) serve commit {model_commit[:12]}" if deployed else "")
+
+    run("verify", verify)
 
     manifest = Manifest(
         version=version,
         dataset=RepoRef(dataset.repo_id, dataset.commit, version),
         model=RepoRef(parts.model_repo, model_commit, version),
-        space=RepoRef(space.repo_id, space.commit) if space else None,
-        web_space=RepoRef(web_space.repo_id, web_space.commit) if web_space else None,
         recipe_hash=digest,
         hubtools_version=__version__,
+        spaces=deployed,
     )
     run("tag", lambda: tags.tag_release(api, tags.commit_manifest(api, manifest)), version)
     shutil.rmtree(work_dir / "previous", ignore_errors=True)
     return ReleaseResult(manifest, changed=True, work_dir=work_dir)
+
+
+def stage_names(recipe: ReleaseRecipe) -> tuple[str, ...]:
+    """Every stage of this recipe's release in order, `space` expanded to one stage per Space."""
+    spaces = tuple(space_stages.stage_name(space) for space in recipe.spaces)
+    return tuple(name for stage in STAGES for name in (spaces if stage == "space" else (stage,)))
 
 
 def release_hash(recipe: ReleaseRecipe, parts: stages.Parts) -> str:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from hubtools.errors import HubtoolsError
 from hubtools.paths import EVAL_RESULTS_FILE, TRAIN_RECORD_FILE
 from hubtools.release.manifest import MANIFEST_FILE, Manifest
-from hubtools.release.recipe import ReleaseRecipe, check_parts, qualify
+from hubtools.release.recipe import ReleaseRecipe, ReleaseSpace, check_parts, duplicate, qualify
 from hubtools.versions import check_release_tag, is_release_tag, release_key
 
 if TYPE_CHECKING:
@@ -36,8 +36,7 @@ class Parts:
     train: TrainRecipe
     dataset_repo: str
     model_repo: str
-    space_repo: str | None
-    web_space_repo: str | None = None
+    spaces: tuple[ReleaseSpace, ...] = ()  # the recipe's, in order, with qualified repo ids
 
 
 def check_version(version: str) -> None:
@@ -52,13 +51,20 @@ def load_parts(recipe: ReleaseRecipe, api: HfApi) -> Parts:
     data, train = load_data_recipe(_beside(recipe, recipe.data)), load_train_recipe(_beside(recipe, recipe.train))
     check_parts(recipe, data, train)
     user = api.whoami()["name"]
+    spaces = tuple(space.model_copy(update={"repo": qualify(space.repo, user)}) for space in recipe.spaces)
+    twice = duplicate([space.repo for space in spaces])  # `name` and `USER/name` are one Space
+    if twice is not None:
+        first, again = twice
+        raise HubtoolsError(
+            f"{recipe.source_file or f'release recipe {recipe.name}'}: spaces[{again}].repo: "
+            f"{recipe.spaces[again].repo!r} is {spaces[again].repo}, as spaces[{first}] already is"
+        )
     return Parts(
         data=data,
         train=train,
         dataset_repo=qualify(recipe.repos.dataset, user),
         model_repo=qualify(recipe.repos.model, user),
-        space_repo=qualify(recipe.repos.space, user) if recipe.repos.space else None,
-        web_space_repo=qualify(recipe.repos.web_space, user) if recipe.repos.web_space else None,
+        spaces=spaces,
     )
 
 
@@ -88,12 +94,8 @@ def released_manifest(api: HfApi, model_repo: str, version: str) -> Manifest | N
 
 def check_tags_free(api: HfApi, parts: Parts, version: str) -> None:
     """A tag left by hand (or another tool) on the model or Space repo would make the release ambiguous."""
-    for repo_id, repo_type in (
-        (parts.model_repo, "model"),
-        (parts.space_repo, "space"),
-        (parts.web_space_repo, "space"),
-    ):
-        if repo_id and api.repo_exists(repo_id, repo_type=repo_type):
+    for repo_id, repo_type in ((parts.model_repo, "model"), *((space.repo, "space") for space in parts.spaces)):
+        if api.repo_exists(repo_id, repo_type=repo_type):
             tags = {ref.name for ref in api.list_repo_refs(repo_id, repo_type=repo_type).tags}
             if version in tags:
                 raise HubtoolsError(
@@ -255,19 +257,7 @@ def upload_model(api: HfApi, model_dir: Path, model_repo: str, version: str) -> 
     return info.oid
 
 
-def deploy(space_repo: str, model_repo: str, model_commit: str, hardware: str | None = None):
-    from hubtools.serve.deploy import deploy_space
-
-    return deploy_space(space_repo, model_repo, revision=model_commit, hardware=hardware)
-
-
-def deploy_web(space_repo: str, model_repo: str, model_commit: str):
-    from hubtools.serve.static_space import deploy_static_space
-
-    return deploy_static_space(space_repo, model_repo, revision=model_commit)
-
-
-def verify(api: HfApi, model_dir: Path, model_repo: str, commit: str, dataset: PushedDataset, *spaces) -> str:
+def verify(api: HfApi, model_dir: Path, model_repo: str, commit: str, dataset: PushedDataset) -> str:
     """Read back what was published at the exact commits and compare hashes with the local files."""
     from hubtools.serve.deploy import git_blob_id
 
@@ -291,11 +281,8 @@ def verify(api: HfApi, model_dir: Path, model_repo: str, commit: str, dataset: P
             expected, actual = git_blob_id(path.read_bytes()), entry.blob_id
         if expected != actual:
             raise HubtoolsError(f"verify: {name} on {model_repo}@{commit[:12]} differs from the local file")
-    for repo_id, repo_type, sha in ((dataset.repo_id, "dataset", dataset.commit),) + tuple(
-        (space.repo_id, "space", space.commit) for space in spaces if space
-    ):
-        if not api.revision_exists(repo_id, sha, repo_type=repo_type):
-            raise HubtoolsError(f"verify: commit {sha[:12]} is missing from {repo_type} repo {repo_id}")
+    if not api.revision_exists(dataset.repo_id, dataset.commit, repo_type="dataset"):
+        raise HubtoolsError(f"verify: commit {dataset.commit[:12]} is missing from dataset repo {dataset.repo_id}")
     return f"{len(local)} model files match"
 
 

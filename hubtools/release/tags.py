@@ -33,9 +33,7 @@ class Prepared:
         """(repo id, repo type, commit) in tagging order: the model repo, the commit point, comes last."""
         manifest = self.manifest
         targets = [(manifest.dataset.repo_id, "dataset", manifest.dataset.commit)]
-        for space in (manifest.space, manifest.web_space):
-            if space is not None:
-                targets.append((space.repo_id, "space", space.commit))
+        targets += [(space.repo_id, "space", space.commit) for space in manifest.spaces]
         targets.append((manifest.model.repo_id, "model", self.commit))
         return targets
 

@@ -213,7 +213,10 @@ def deploy_space(
     check_hardware(hardware)
     from huggingface_hub import HfApi
 
+    from hubtools.serve.space_kinds import check_kind
+
     api = api or HfApi()
+    check_kind(api, space_id, "gradio")
     endpoint = (api.endpoint or "").rstrip("/")
     if embedded is None:
         embedded = os.environ.get("HUBTOOLS_EMBEDDED_HUB", "").rstrip("/") == endpoint

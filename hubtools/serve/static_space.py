@@ -38,7 +38,8 @@ APP_FILES = (
 CONFIG_FILE = "space-config.json"
 # What the page loads by default on WebAssembly (transformers.js's q8), so what a deploy checks is there.
 WEB_MODEL_FILE = "onnx/model_quantized.onnx"
-# Space path -> file under the app's node_modules (installed by `npm ci --ignore-scripts`).
+# Space path -> file under the app's node_modules (installed by `npm ci --ignore-scripts`); a wheel carries these
+# (pyproject.toml's package-data for hubtools.serve.web_app) when built after `make web`.
 VENDOR_FILES = {
     "vendor/transformers.min.js": "@huggingface/transformers/dist/transformers.min.js",
     "vendor/ort-wasm-simd-threaded.asyncify.mjs": "onnxruntime-web/dist/ort-wasm-simd-threaded.asyncify.mjs",
@@ -72,8 +73,9 @@ def vendor_sources(app_dir: Path) -> dict[str, Path]:
     missing = [str(path) for path in sources.values() if not path.is_file()]
     if missing:
         raise HubtoolsError(
-            f"{app_dir}: the static Space's npm packages are not installed ({missing[0]} is missing): "
-            f"run `npm ci --ignore-scripts` in {app_dir} (or `make web`)"
+            f"{app_dir}: the static Space's npm files are missing ({missing[0]}): run `npm ci --ignore-scripts` "
+            f"in {app_dir} (`make web` in a checkout, before deploying or building a wheel), or pass --app-dir a "
+            "spaces/web-chat folder where it ran"
         )
     return sources
 
@@ -100,19 +102,6 @@ def static_space_files(app_dir: Path, config: dict, *, models: list[str], datase
     return files
 
 
-def choose_kind(api: HfApi, space_id: str, kind: str) -> str:
-    """`auto`: an existing Space keeps its SDK; a new one is static on huggingface.co (free for every account:
-    Gradio Spaces need a paid plan there), Gradio on other Hubs (the embedded Hub runs no Spaces either way)."""
-    if kind != "auto":
-        return kind
-    from hubtools.hub.target import DEFAULT_ENDPOINT
-
-    if api.repo_exists(space_id, repo_type="space"):
-        sdk = getattr(api.space_info(space_id), "sdk", None)
-        return "static" if sdk == "static" else "gradio"
-    return "static" if (api.endpoint or "").rstrip("/") == DEFAULT_ENDPOINT else "gradio"
-
-
 def deploy_static_space(
     space_id: str,
     model_repo: str,
@@ -131,8 +120,10 @@ def deploy_static_space(
 
     from hubtools.serve.deploy import DeployedSpace, changed_files, model_datasets
     from hubtools.serve.resolve import hub_error, resolve_model
+    from hubtools.serve.space_kinds import check_kind
 
     api = api or HfApi()
+    check_kind(api, space_id, "static")
     resolved = resolve_model(model_repo, revision, api=api)
     if resolved.subfolder:
         raise HubtoolsError(f"'{revision}': a static Space serves a release or commit, not a checkpoint folder")

@@ -56,7 +56,9 @@ def test_release_tags_every_repo_and_pins_the_dataset(first_release, hf_api):
     manifest = first_release.manifest
     assert first_release.changed
     assert _tags(hf_api, DATASET, "dataset")["v0.1.0"] == manifest.dataset.commit
-    assert _tags(hf_api, SPACE, "space")["v0.1.0"] == manifest.space.commit
+    spaces = {space.repo_id: space for space in manifest.spaces}
+    assert [(space.repo_id, space.kind) for space in manifest.spaces] == [(SPACE, "gradio"), (WEB_SPACE, "static")]
+    assert _tags(hf_api, SPACE, "space")["v0.1.0"] == spaces[SPACE].commit
     model_tag = _tags(hf_api, MODEL, "model")["v0.1.0"]
     # The tag holds release.json, committed on top of the model commit the Space serves.
     assert hf_api.list_repo_commits(MODEL, revision=model_tag)[1].commit_id == manifest.model.commit
@@ -64,9 +66,12 @@ def test_release_tags_every_repo_and_pins_the_dataset(first_release, hf_api):
     released = json.loads(Path(hf_api.hf_hub_download(MODEL, "release.json", revision="v0.1.0")).read_text())
     assert released["model"] == {"repo_id": MODEL, "commit": manifest.model.commit, "tag": "v0.1.0"}
     assert released["dataset"]["commit"] == manifest.dataset.commit
-    assert set(released) == {"version", "dataset", "model", "space", "web_space", "recipe_hash", "hubtools_version"}
-    assert released["web_space"] == {"repo_id": WEB_SPACE, "commit": manifest.web_space.commit}
-    assert _tags(hf_api, WEB_SPACE, "space")["v0.1.0"] == manifest.web_space.commit
+    assert set(released) == {"version", "dataset", "model", "spaces", "recipe_hash", "hubtools_version"}
+    assert released["spaces"] == [
+        {"repo_id": SPACE, "kind": "gradio", "commit": spaces[SPACE].commit},
+        {"repo_id": WEB_SPACE, "kind": "static", "commit": spaces[WEB_SPACE].commit},
+    ]
+    assert _tags(hf_api, WEB_SPACE, "space")["v0.1.0"] == spaces[WEB_SPACE].commit
     web_config = json.loads(
         Path(hf_api.hf_hub_download(WEB_SPACE, "space-config.json", repo_type="space")).read_text()
     )
@@ -99,8 +104,14 @@ def test_space_serves_the_new_model_commit(first_release, hf_api):
 def test_second_run_makes_no_commit(first_release, hf_api, capsys):
     before = _history(hf_api)
     assert main(["release", str(RECIPE), "--version", "v0.1.0", "--json"]) == 0
-    printed = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    captured = capsys.readouterr()
+    printed = json.loads(captured.out.strip().splitlines()[-1])
     assert printed == json.loads(first_release.manifest.to_json())
+    # One stage per Space, in the recipe's order, named as the recipe writes them.
+    lines = captured.err.splitlines()
+    assert lines.index("[8/11] space:release-test-chat up to date (v0.1.0 already released)") + 1 == lines.index(
+        "[9/11] space:release-test-chat-web up to date (v0.1.0 already released)"
+    )
     assert _history(hf_api) == before
 
 
@@ -169,7 +180,10 @@ def test_failure_after_the_uploads_leaves_no_tag_and_resumes(first_release, hf_a
     before = _history(hf_api)
     result = release(RECIPE, "v0.3.0", progress=False)
     assert result.manifest.model.commit == uploaded  # nothing uploaded twice
-    assert result.manifest.space.commit == before[(SPACE, "refs/heads/main")]
+    assert [space.commit for space in result.manifest.spaces] == [
+        before[(SPACE, "refs/heads/main")],
+        before[(WEB_SPACE, "refs/heads/main")],
+    ]
     assert hf_api.list_repo_commits(MODEL)[1].commit_id == uploaded  # only release.json was added on top
     assert all(_tags(hf_api, repo_id, repo_type)["v0.3.0"] for repo_id, repo_type in REPOS)
 

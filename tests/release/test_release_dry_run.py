@@ -155,3 +155,59 @@ def test_splits_the_release_reads_must_be_built(release_dir, capsys):
         f"hubtools: error: {release_dir / 'train.toml'}: dataset.eval_split: data recipe 'data' builds no 'test' "
         "split (its splits.test is 0); it builds: train\n"
     )
+
+
+def _with_spaces(release_dir: Path, tables: str) -> Path:
+    release = release_dir / "release.toml"
+    release.write_text(release.read_text() + tables)
+    return release
+
+
+def test_each_space_is_a_stage_of_the_plan(release_dir, capsys, repo_name):
+    gradio, static = repo_name("plan-chat"), repo_name("plan-web")
+    _with_spaces(
+        release_dir,
+        f'[[spaces]]\nrepo = "{static}"\n[[spaces]]\nrepo = "{gradio.split("/")[1]}"\nkind = "gradio"\n'
+        'hardware = "zero-a10g"\n',
+    )
+    code = main(["release", str(release_dir / "release.toml"), "--version", "v0.0.1", "--dry-run", "--json"])
+    assert code == 0
+    plan = json.loads(capsys.readouterr().out.splitlines()[-1])
+    stages = [step["stage"] for step in plan]
+    # In the recipe's order, after the model and before verify; named as the recipe writes them.
+    assert stages[stages.index("model") + 1 : stages.index("verify")] == [
+        f"space:{static}",
+        f"space:{gradio.split('/')[1]}",
+    ]
+    spaces = {step["stage"]: step for step in plan if step["stage"].startswith("space:")}
+    assert spaces[f"space:{static}"]["target"] == static and "static" in spaces[f"space:{static}"]["action"]
+    assert spaces[f"space:{gradio.split('/')[1]}"]["target"] == gradio  # under the token's user
+    assert spaces[f"space:{gradio.split('/')[1]}"]["action"].endswith("on zero-a10g")
+    assert plan[-1]["target"] == f"local/dry-chats, {static}, {gradio}, local/dry-model"
+
+
+def test_a_space_named_twice_is_refused_once_qualified(release_dir, capsys):
+    release = _with_spaces(release_dir, '[[spaces]]\nrepo = "twice"\n[[spaces]]\nrepo = "local/Twice"\n')
+    code, out, err = dry_run(release_dir, capsys)
+    assert (code, out) == (1, "")
+    assert (
+        err == f"hubtools: error: {release}: spaces[1].repo: 'local/Twice' is local/Twice, as spaces[0] already is\n"
+    )
+
+
+@pytest.mark.parametrize(("existing", "kind"), [("static", "gradio"), ("gradio", "static"), ("docker", "static")])
+def test_an_existing_space_of_another_kind_is_refused_before_anything_is_built(
+    release_dir, capsys, hf_api, repo_name, existing, kind
+):
+    space = repo_name("clash")
+    hf_api.create_repo(space, repo_type="space", space_sdk=existing)
+    release = _with_spaces(release_dir, f'[[spaces]]\nrepo = "local/ok-{kind}"\nkind = "{kind}"\n')
+    release.write_text(release.read_text() + f'[[spaces]]\nrepo = "{space}"\nkind = "{kind}"\n')
+    for command in (["--dry-run"], []):
+        code = main(["release", str(release), "--version", "v0.0.1", *command])
+        err = capsys.readouterr().err
+        assert code == 1
+        assert err.startswith(
+            f"hubtools: error: {release}: spaces[1].kind: {space} is a {existing} Space, not a {kind} one: "
+        )
+    assert not hf_api.repo_exists("local/dry-chats", repo_type="dataset")  # nothing was pushed

@@ -37,8 +37,10 @@ def names(tmp_path):
     suffix = uuid.uuid4().hex[:6]
     repos = {"dataset": f"resume-chats-{suffix}", "model": f"resume-model-{suffix}", "space": f"resume-chat-{suffix}"}
     text = (FIXTURES / "tiny-release.toml").read_text()
-    for kind, name in repos.items():
-        text = re.sub(rf'^{kind} = ".*"$', f'{kind} = "{name}"', text, flags=re.M)
+    for kind in ("dataset", "model"):
+        text = re.sub(rf'^{kind} = ".*"$', f'{kind} = "{repos[kind]}"', text, flags=re.M)
+    # One Gradio Space of its own (the static one's deploy is the same stage with other files).
+    text = re.sub(r"(\[\[spaces\]\]\n[^\[]*)+", f'[[spaces]]\nrepo = "{repos["space"]}"\nkind = "gradio"\n\n', text)
     (tmp_path / "tiny-train.toml").write_text((FIXTURES / "tiny-train.toml").read_text())
     recipe = tmp_path / f"resume-{suffix}.toml"
     recipe.write_text(text)
@@ -107,13 +109,13 @@ def test_killed_at_every_boundary_resumes_and_finishes(relay, names, hf_api, cap
     # 4. The model commit lands; killed before the Space is deployed.
     code, log = _run(relay, recipe, _commit_to("model", repos["model"], "main", "model, card and evaluation"))
     assert code == -9, log
-    assert "train up to date" in log and "] space …" not in log
+    assert "train up to date" in log and "] space:" not in log
     model_commit = hf_api.repo_info(repos["model"]).sha
 
     # 5. Deployed, verified, release.json committed: killed before any tag.
     code, log = _run(relay, recipe, _commit_to("model", repos["model"], "main", ": manifest"))
     assert code == -9, log
-    assert "] space done" in log and "] verify done" in log
+    assert f"] space:{repos['space'].split('/')[1]} done" in log and "] verify done" in log
     assert _all_tags(hf_api, repos) == no_tags
     assert hf_api.list_repo_commits(repos["model"])[1].commit_id == model_commit  # the upload was not redone
 
@@ -154,7 +156,8 @@ def test_killed_at_every_boundary_resumes_and_finishes(relay, names, hf_api, cap
     tags = {kind: _tags(hf_api, repo_id, kind)[VERSION] for kind, repo_id in repos.items()}
     manifest = json.loads(Path(hf_api.hf_hub_download(repos["model"], "release.json", revision=VERSION)).read_text())
     assert tags["dataset"] == manifest["dataset"]["commit"] == data_commit
-    assert tags["space"] == manifest["space"]["commit"] == space_tag
+    assert manifest["spaces"] == [{"repo_id": repos["space"], "kind": "gradio", "commit": space_tag}]
+    assert tags["space"] == space_tag
     assert manifest["model"]["commit"] == model_commit
     assert hf_api.list_repo_commits(repos["model"], revision=tags["model"])[1].commit_id == model_commit
 

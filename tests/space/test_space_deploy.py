@@ -207,12 +207,13 @@ def test_zerogpu_requirements_pin_torch_once():
 def test_release_recipes_name_the_space_hardware(tmp_path):
     from hubtools.release.recipe import load_release_recipe
 
-    base = 'name = "r"\ndata = "demo"\ntrain = "demo"\n[repos]\ndataset = "d"\nmodel = "m"\nspace = "s"\n'
+    base = 'name = "r"\ndata = "demo"\ntrain = "demo"\n[repos]\ndataset = "d"\nmodel = "m"\n'
+    base += '[[spaces]]\nrepo = "s"\nkind = "gradio"\n'
     good, bad = tmp_path / "good.toml", tmp_path / "bad.toml"
-    good.write_text(base + 'space_hardware = "zero-a10g"\n')
-    bad.write_text(base + 'space_hardware = "zero-gpu"\n')
-    assert load_release_recipe(good).repos.space_hardware == "zero-a10g"
-    with pytest.raises(HubtoolsError, match=r"bad.toml: repos.space_hardware: unknown Space hardware 'zero-gpu'"):
+    good.write_text(base + 'hardware = "zero-a10g"\n')
+    bad.write_text(base + 'hardware = "zero-gpu"\n')
+    assert load_release_recipe(good).spaces[0].hardware == "zero-a10g"
+    with pytest.raises(HubtoolsError, match=r"bad.toml: spaces\[0\].hardware: unknown Space hardware 'zero-gpu'"):
         load_release_recipe(bad)
 
 
