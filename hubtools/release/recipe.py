@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from pydantic import ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic import ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_serializer, model_validator
 
 from hubtools.errors import HubtoolsError
 from hubtools.evaluation.config import EvalConfig
@@ -66,11 +66,24 @@ class ReleaseRecipe(RecipeModel):
     description: str = ""
     data: Text = Field(description="data recipe (shipped name or path) that builds the training dataset")
     train: Text = Field(description="train recipe (shipped name or path); its dataset is replaced by the release's")
+    preference: Text | None = Field(
+        None,
+        description="a `method = 'dpo'` train recipe run on top of the SFT model, on the `preferences` config of "
+        "the release's dataset; its model is the one released (see hubtools.release.preference)",
+    )
     repos: ReleaseRepos
     eval: EvalConfig = Field(default_factory=EvalConfig)
     serving: bool = Field(True, description="also publish an int8 CTranslate2 copy for fast CPU chat")
     web: bool = Field(True, description="also publish onnx/ (fp32 + q8) for the in-browser chat (transformers.js)")
     _source_file: Path | None = PrivateAttr(None)
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: Any) -> dict[str, Any]:
+        """A recipe without `preference` dumps (and hashes) as before it existed: released versions stay released."""
+        data = handler(self)
+        if self.preference is None:
+            data.pop("preference", None)
+        return data
 
     @model_validator(mode="after")
     def _parts_exist(self, info: ValidationInfo) -> ReleaseRecipe:
@@ -79,9 +92,11 @@ class ReleaseRecipe(RecipeModel):
         if recipe_file is None:
             return self
         self._source_file = Path(recipe_file)
-        for field in ("data", "train"):
+        for field, kind in (("data", "data"), ("train", "train"), ("preference", "train")):
+            if getattr(self, field) is None:
+                continue
             try:
-                recipe_path(self.part(getattr(self, field)), field)
+                recipe_path(self.part(getattr(self, field)), kind)
             except HubtoolsError as error:
                 raise field_error(field, str(error)) from None
         return self

@@ -38,6 +38,7 @@ class Parts:
     model_repo: str
     space_repo: str | None
     web_space_repo: str | None = None
+    preference: TrainRecipe | None = None  # the DPO recipe run on top of the SFT model (hubtools.release.preference)
 
 
 def check_version(version: str) -> None:
@@ -47,10 +48,12 @@ def check_version(version: str) -> None:
 def load_parts(recipe: ReleaseRecipe, api: HfApi) -> Parts:
     """Load the data and train recipes and qualify repo ids with the token's user."""
     from hubtools.data.recipe import load_data_recipe
+    from hubtools.release.preference import load_preference
     from hubtools.train.recipe import load_train_recipe
 
     data, train = load_data_recipe(_beside(recipe, recipe.data)), load_train_recipe(_beside(recipe, recipe.train))
     check_parts(recipe, data, train)
+    preference = load_preference(recipe, data, train)
     user = api.whoami()["name"]
     return Parts(
         data=data,
@@ -59,6 +62,7 @@ def load_parts(recipe: ReleaseRecipe, api: HfApi) -> Parts:
         model_repo=qualify(recipe.repos.model, user),
         space_repo=qualify(recipe.repos.space, user) if recipe.repos.space else None,
         web_space_repo=qualify(recipe.repos.web_space, user) if recipe.repos.web_space else None,
+        preference=preference,
     )
 
 
