@@ -161,6 +161,7 @@ def train_preference(recipe: TrainRecipe, out_dir: Path, sft_dir: Path) -> str:
     from hubtools.train.trainer import CHECKPOINTS_DIR, train
 
     record_file = out_dir / TRAIN_RECORD_FILE
+    resumed = None
     try:
         record = json.loads(record_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):  # not trained yet (a record cut mid-write by a kill is trained again)
@@ -168,31 +169,20 @@ def train_preference(recipe: TrainRecipe, out_dir: Path, sft_dir: Path) -> str:
         resume = latest_local_checkpoint(checkpoints) is not None
         if not resume:  # only a checkpoint cut off mid-save, if anything: start over
             shutil.rmtree(checkpoints, ignore_errors=True)
-        record = train(recipe, out_dir=out_dir, resume=resume).record
+        result = train(recipe, out_dir=out_dir, resume=resume)
+        record, resumed = result.record, result.resumed_from_step
     sft = json.loads((sft_dir / TRAIN_RECORD_FILE).read_text(encoding="utf-8"))
     # The SFT folder is local to this machine (never published): the record names the stage, not the path, so that
     # `hubtools eval` of the published model does not look for a folder that is not there.
     record["base_model"] = {"stage": "sft"}
-    record[SFT_STAGE] = {
-        key: sft[key]
-        for key in (
-            "recipe",
-            "recipe_hash",
-            "base_model",
-            "dataset",
-            "hyperparameters",
-            "steps",
-            "train_loss",
-            "eval_loss",
-            "lora",
-        )  # fmt: skip
-        if key in sft
-    }
+    kept = ("recipe", "recipe_hash", "base_model", "dataset", "hyperparameters", "steps", "train_loss", "eval_loss")
+    record[SFT_STAGE] = {key: sft[key] for key in (*kept, "lora") if key in sft}
     write_text_atomic(record_file, json.dumps(record, indent=2, sort_keys=True) + "\n")
     margin, dpo = record["preference_margin"], record["hyperparameters"]["dpo"]
     return (
         f"{record['steps']} steps on {record['preference_pairs']['train']} pairs (beta {dpo['beta']}, "
         f"{dpo['loss_type']}), margin {margin['before']:+.2f} → {margin['after']:+.2f}"
+        + (f", resumed from step {resumed}" if resumed else "")
     )
 
 

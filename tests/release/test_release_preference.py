@@ -209,3 +209,69 @@ def test_the_shipped_flywheel_release_plans_sft_then_dpo(hf_api, capsys):
     plan = _plan(Path("demo-flywheel"), "v0.0.1", capsys)
     assert list(plan)[:3] == ["dataset", "train", "dpo"]
     assert "DPO recipe 'demo-dpo'" in plan["dpo"]["action"]
+
+
+@pytest.fixture
+def stopped_dpo(tmp_path):
+    """A tiny SFT folder, pairs, and a DPO run of them stopped after its first checkpoint (step 3 of 6)."""
+    import torch
+    from datasets import Dataset, DatasetDict
+    from transformers import GPT2Config, GPT2LMHeadModel, TrainerCallback
+
+    from hubtools.train import train
+    from hubtools.train.recipe import TrainRecipe
+    from hubtools.train.tokenizer import gpt2_tokenizer
+
+    torch.manual_seed(0)
+    sft_dir = tmp_path / "model"
+    GPT2LMHeadModel(GPT2Config(n_layer=1, n_embd=32, n_head=2, n_positions=64)).save_pretrained(sft_dir)
+    gpt2_tokenizer().save_pretrained(sft_dir)
+    (sft_dir / "hubtools_train.json").write_text(json.dumps({"recipe": "sft", "steps": 1, "train_loss": 1.0}))
+    rows = [
+        {
+            "prompt": [{"role": "user", "content": f"What is {a} plus {a}?"}],
+            "chosen": [{"role": "assistant", "content": f"It is {a + a}."}],
+            "rejected": [{"role": "assistant", "content": "No idea, sorry."}],
+        }
+        for a in range(12)
+    ]
+    DatasetDict({"train": Dataset.from_list(rows)}).save_to_disk(tmp_path / "pairs" / "preferences")
+    recipe = TrainRecipe.model_validate(
+        {
+            "name": "tiny-dpo",
+            "method": "dpo",
+            "base_model": {"path": str(sft_dir)},
+            "dataset": {"path": str(tmp_path / "pairs")},
+            "training": {"max_length": 64, "max_steps": 6, "learning_rate": 5e-3, "batch_size": 4, "save_steps": 3},
+        }
+    )
+
+    class Stop(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            if state.global_step == 4:
+                raise RuntimeError("stopped")
+
+    out_dir = tmp_path / "dpo-key"
+    with pytest.raises(RuntimeError, match="stopped"):
+        train(recipe, out_dir=out_dir, callbacks=[Stop()])
+    return recipe, out_dir, sft_dir
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("cut_mid_save", [False, True])
+def test_a_dpo_stage_killed_while_training_continues_or_starts_over(stopped_dpo, cut_mid_save):
+    """From its last complete checkpoint; or, when the only checkpoint was cut off mid-save, from the start."""
+    from hubtools.release.preference import done, train_preference
+
+    recipe, out_dir, sft_dir = stopped_dpo
+    if cut_mid_save:
+        (out_dir / "checkpoints" / "checkpoint-3" / "trainer_state.json").unlink()
+    assert not done(out_dir)
+    summary = train_preference(recipe, out_dir, sft_dir)
+
+    assert summary.startswith("6 steps on 12 pairs (beta 0.1, sigmoid), margin ")
+    assert summary.endswith(", resumed from step 3") != cut_mid_save
+    assert done(out_dir) and not (out_dir / "checkpoints").exists()
+    assert json.loads((out_dir / "trainer_state.json").read_text())["global_step"] == 6
+    record = json.loads((out_dir / "hubtools_train.json").read_text())
+    assert record["sft_stage"]["recipe"] == "sft" and record["base_model"] == {"stage": "sft"}
