@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hubtools.cards import TEMPLATES_DIR
-from hubtools.cards.stages import stage_base, training_stages
+from hubtools.cards.stages import SFT_STAGE, stage_base, training_stages
 from hubtools.errors import HubtoolsError
 from hubtools.evaluation.report import ROLES, Answer, EvalReport, ModelRef
 from hubtools.hub.target import DEFAULT_ENDPOINT
@@ -83,7 +83,9 @@ def model_card_data(
         "dataset_split": eval_dataset.split,
         "dataset_revision": eval_dataset.commit or eval_dataset.revision,
     }
-    tags = ["hubtools", "trl", "sft", "conversational"] + (["lora", "peft"] if train.get("lora") else [])
+    method = (train.get("hyperparameters") or {}).get("method", "sft")  # a chained DPO model went through SFT too
+    methods = ["sft", "dpo"] if train.get(SFT_STAGE) else [method]
+    tags = ["hubtools", "trl", *methods, "conversational"] + (["lora", "peft"] if train.get("lora") else [])
     return ModelCardData(
         base_model=base_repo,
         datasets=[dataset_repo] if dataset_repo else None,

@@ -229,6 +229,8 @@ def _as_dpo(card_model_dir: Path, *, chained: bool) -> Path:
 
 
 def test_a_chained_dpo_card_lists_both_stages(card_model_dir):
+    from huggingface_hub import ModelCard
+
     text = render_release(_as_dpo(card_model_dir, chained=True))
     assert "Trained in 2 stages: DPO starts from the SFT stage's model" in text
     assert (
@@ -240,12 +242,16 @@ def test_a_chained_dpo_card_lists_both_stages(card_model_dir):
     ) in text
     assert "trained from the SFT stage of this release (train recipe `demo`)" in text
     assert "local folder" not in text  # the unpublished SFT folder is named as the stage it is
+    assert ModelCard(text).data.tags[:4] == ["hubtools", "trl", "sft", "dpo"]
 
 
 def test_a_dpo_card_without_a_chain_shows_its_one_stage(card_model_dir):
+    from huggingface_hub import ModelCard
+
     text = render_release(_as_dpo(card_model_dir, chained=False))
     assert "Preference-tuned with DPO from its base model" in text and "| 1. DPO | `demo-dpo` |" in text
     assert "SFT" not in text and "fine-tuned from [local/tiny-gpt2-base@v0]" in text
+    assert "sft" not in ModelCard(text).data.tags and "dpo" in ModelCard(text).data.tags
 
 
 def test_an_sft_card_has_no_stage_table(card_model_dir):
