@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hubtools.cards import TEMPLATES_DIR
+from hubtools.cards.stages import SFT_STAGE, stage_base, training_stages
 from hubtools.errors import HubtoolsError
 from hubtools.evaluation.report import ROLES, Answer, EvalReport, ModelRef
 from hubtools.hub.target import DEFAULT_ENDPOINT
@@ -82,7 +83,9 @@ def model_card_data(
         "dataset_split": eval_dataset.split,
         "dataset_revision": eval_dataset.commit or eval_dataset.revision,
     }
-    tags = ["hubtools", "trl", "sft", "conversational"] + (["lora", "peft"] if train.get("lora") else [])
+    method = (train.get("hyperparameters") or {}).get("method", "sft")  # a chained DPO model went through SFT too
+    methods = ["sft", "dpo"] if train.get(SFT_STAGE) else [method]
+    tags = ["hubtools", "trl", *methods, "conversational"] + (["lora", "peft"] if train.get("lora") else [])
     return ModelCardData(
         base_model=base_repo,
         datasets=[dataset_repo] if dataset_repo else None,
@@ -257,7 +260,7 @@ def _training_row(model_dir: Path, train: dict[str, Any], repo_id: str, endpoint
     if epochs is not None:
         schedule += f" ({epochs} epochs)"
     dataset = _model_link(train.get("dataset"), endpoint, kind="datasets")
-    base = _model_link(train.get("base_model"), endpoint)
+    base = stage_base(train) or _model_link(train.get("base_model"), endpoint)
     return {
         "model": repo_id.split("/")[-1],
         "base": base["label"] if base else "?",
@@ -346,8 +349,9 @@ def _context(
         "revision": revision,
         "endpoint": endpoint,
         "on_huggingface": endpoint == DEFAULT_ENDPOINT,
-        "base": _model_link(train.get("base_model"), endpoint),
+        "base": stage_base(train) or _model_link(train.get("base_model"), endpoint),
         "dataset": _model_link(train.get("dataset"), endpoint, kind="datasets"),
+        "stages": training_stages(train),
         "eval_dataset": _model_link(report.eval_dataset, endpoint, kind="datasets"),
         "recipe": train.get("recipe", "?"),
         "recipe_hash": train.get("recipe_hash", "?"),

@@ -9,6 +9,7 @@ from hubtools.errors import HubtoolsError
 from hubtools.paths import TRAIN_RECORD_FILE
 from hubtools.recipes import recipe_hash, recipe_path
 from hubtools.release import space_stages, stages
+from hubtools.release.preference import planned
 from hubtools.release.recipe import ReleaseRecipe, load_release_recipe
 from hubtools.release.tags import missing_tags, prepared_release
 
@@ -23,7 +24,7 @@ class PlanStep:
     stage: str
     target: str
     action: str
-    state: str  # "to do", "cached" or "up to date"
+    state: str  # "to do", "cached", "up to date" or "skipped"
 
 
 def plan_release(recipe: str | Path | ReleaseRecipe, version: str) -> list[PlanStep]:
@@ -56,6 +57,7 @@ def plan_release(recipe: str | Path | ReleaseRecipe, version: str) -> list[PlanS
         train_recipe = stages.train_recipe_on(parts.train, parts.dataset_repo, dataset_commit)
         model_dir = stages.work_root(recipe) / recipe_hash(train_recipe) / "model"
     trained = model_dir is not None and (model_dir / TRAIN_RECORD_FILE).is_file()
+    dpo = planned(parts.preference, parts.data, parts.dataset_repo, dataset_commit, model_dir)
     training = parts.train.training
     steps = [
         *checked,
@@ -72,6 +74,7 @@ def plan_release(recipe: str | Path | ReleaseRecipe, version: str) -> list[PlanS
             f"seq {training.max_length}; checkpoints to {parts.model_repo}@checkpoints",
             "cached" if trained else "to do",
         ),
+        *([PlanStep("dpo", *dpo)] if dpo else []),
         PlanStep("eval", parts.model_repo, "perplexity on the test split and the probe table", "to do"),
     ]
     if recipe.web:

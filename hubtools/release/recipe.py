@@ -7,7 +7,15 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import AfterValidator, ConfigDict, Field, PrivateAttr, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from hubtools.errors import HubtoolsError
 from hubtools.evaluation.config import EvalConfig
@@ -125,6 +133,11 @@ class ReleaseRecipe(RecipeModel):
     description: str = ""
     data: Text = Field(description="data recipe (shipped name or path) that builds the training dataset")
     train: Text = Field(description="train recipe (shipped name or path); its dataset is replaced by the release's")
+    preference: Text | None = Field(
+        None,
+        description="a `method = 'dpo'` train recipe run on top of the SFT model, on the `preferences` config of "
+        "the release's dataset; its model is the one released (see hubtools.release.preference)",
+    )
     repos: ReleaseRepos
     spaces: list[ReleaseSpace] = Field(
         default_factory=list, description="[[spaces]] tables: the chat Spaces to deploy, in order (none: no Space)"
@@ -149,9 +162,11 @@ class ReleaseRecipe(RecipeModel):
         if recipe_file is None:
             return self
         self._source_file = Path(recipe_file)
-        for field in ("data", "train"):
+        for field, kind in (("data", "data"), ("train", "train"), ("preference", "train")):
+            if getattr(self, field) is None:
+                continue
             try:
-                recipe_path(self.part(getattr(self, field)), field)
+                recipe_path(self.part(getattr(self, field)), kind)
             except HubtoolsError as error:
                 raise field_error(field, str(error)) from None
         return self

@@ -25,12 +25,13 @@ from hubtools.errors import HubtoolsError
 from hubtools.recipes import recipe_hash
 from hubtools.release import space_stages, stages, tags
 from hubtools.release.manifest import Manifest, RepoRef
+from hubtools.release.preference import preference_stage
 from hubtools.release.recipe import ReleaseRecipe, load_release_recipe
 
 # (stage, event, detail): event is "start", "done" or "skip". Raising from it aborts the release.
 StageCallback = Callable[[str, str, str], None]
 # "space" stands for one `space:REPO` stage per Space of the recipe, in its order (see `stage_names`).
-STAGES = ("dataset", "train", "eval", "web", "card", "serving", "model", "space", "verify", "tag")
+STAGES = ("dataset", "train", "dpo", "eval", "web", "card", "serving", "model", "space", "verify", "tag")
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,8 @@ def release(
         notify("train", "skip", f"trained earlier: {model_dir}")
     else:
         run("train", lambda: stages.train_model(api, train_recipe, model_dir, parts.model_repo), str(model_dir))
+    if parts.preference is not None:  # SFT → DPO: the DPO model (if the dataset has pairs) is the one released
+        model_dir = preference_stage(parts.preference, dataset, model_dir, run=run, notify=notify)
     eval_key = stages.eval_key(recipe, previous)
     if stages.eval_done(model_dir, eval_key):
         notify("eval", "skip", "evaluated earlier")
@@ -156,4 +159,6 @@ def stage_names(recipe: ReleaseRecipe) -> tuple[str, ...]:
 def release_hash(recipe: ReleaseRecipe, parts: stages.Parts) -> str:
     """One hash over the release recipe and the data and train recipes it names."""
     combined = {"release": recipe_hash(recipe), "data": recipe_hash(parts.data), "train": recipe_hash(parts.train)}
+    if parts.preference is not None:
+        combined["preference"] = recipe_hash(parts.preference)
     return hashlib.sha256(json.dumps(combined, sort_keys=True).encode()).hexdigest()[:16]

@@ -37,6 +37,7 @@ class Parts:
     dataset_repo: str
     model_repo: str
     spaces: tuple[ReleaseSpace, ...] = ()  # the recipe's, in order, with qualified repo ids
+    preference: TrainRecipe | None = None  # the DPO recipe run on top of the SFT model (hubtools.release.preference)
 
 
 def check_version(version: str) -> None:
@@ -46,10 +47,12 @@ def check_version(version: str) -> None:
 def load_parts(recipe: ReleaseRecipe, api: HfApi) -> Parts:
     """Load the data and train recipes and qualify repo ids with the token's user."""
     from hubtools.data.recipe import load_data_recipe
+    from hubtools.release.preference import load_preference
     from hubtools.train.recipe import load_train_recipe
 
     data, train = load_data_recipe(_beside(recipe, recipe.data)), load_train_recipe(_beside(recipe, recipe.train))
     check_parts(recipe, data, train)
+    preference = load_preference(recipe, data, train)
     user = api.whoami()["name"]
     spaces = tuple(space.model_copy(update={"repo": qualify(space.repo, user)}) for space in recipe.spaces)
     twice = duplicate([space.repo for space in spaces])  # `name` and `USER/name` are one Space
@@ -65,6 +68,7 @@ def load_parts(recipe: ReleaseRecipe, api: HfApi) -> Parts:
         dataset_repo=qualify(recipe.repos.dataset, user),
         model_repo=qualify(recipe.repos.model, user),
         spaces=spaces,
+        preference=preference,
     )
 
 

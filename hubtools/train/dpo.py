@@ -117,17 +117,28 @@ def dpo_config(recipe: TrainRecipe, plan: Any, hardware: Any, *, output_dir: Pat
 
 
 def train_dpo(
-    recipe: TrainRecipe, *, out_dir: str | Path, callbacks: Sequence[Any] = (), keep_checkpoints: bool = False
+    recipe: TrainRecipe,
+    *,
+    out_dir: str | Path,
+    resume: bool = False,
+    callbacks: Sequence[Any] = (),
+    keep_checkpoints: bool = False,
 ) -> TrainResult:
-    """Preference-tune `recipe.base_model` (an SFT model) on the dataset's pairs; write the model folder."""
+    """Preference-tune `recipe.base_model` (an SFT model) on the dataset's pairs; write the model folder.
+
+    `resume` continues from the newest local checkpoint (`out_dir/checkpoints/`): the starting model is loaded
+    again as the reference (and for the margin before training), and the Trainer restores the policy's weights,
+    optimizer, scheduler and RNG state from the checkpoint, so the run goes on as if never stopped.
+    """
     from trl import DPOTrainer
 
-    from hubtools.train.trainer import CHECKPOINTS_DIR, save_trained_model
+    from hubtools.train.checkpoints import checkpoint_step
+    from hubtools.train.trainer import CHECKPOINTS_DIR, checkpoint_to_resume, save_trained_model
 
     out_dir = Path(out_dir)
     work_dir = out_dir / CHECKPOINTS_DIR
-    if any(work_dir.glob("checkpoint-*")):
-        raise HubtoolsError(f"{work_dir} holds checkpoints of an earlier run: remove the folder first")
+    checkpoint = checkpoint_to_resume(work_dir, resume=resume, repo_id=None)
+    resumed_from_step = checkpoint_step(checkpoint) if checkpoint else None
     hardware = detect_hardware()
     check_hub_revisions(recipe)
     data = load_preference_data(recipe.dataset, recipe.dpo.dataset_config, cache_dir=hubtools_home() / "train-data")
@@ -150,7 +161,7 @@ def train_dpo(
         peft_config=lora_config(recipe.lora),
         callbacks=list(callbacks),
     )
-    output = trainer.train()
+    output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     eval_loss = trainer.evaluate()["eval_loss"] if data.eval is not None and len(data.eval) else None
     model = trainer.accelerator.unwrap_model(trainer.model)
     margin_after = preference_margin(model, start.tokenizer, data.train)
@@ -174,6 +185,7 @@ def train_dpo(
     )
     record["preference_margin"] = {"pairs": min(MARGIN_PAIRS, len(data.train)), "before": margin_before,
                                    "after": margin_after}  # fmt: skip
+    record["preference_pairs"] = {"train": len(data.train), "eval": len(data.eval) if data.eval is not None else 0}
     if eval_loss is not None:
         record["eval_loss"] = eval_loss
     if trainer.is_world_process_zero():
@@ -188,7 +200,7 @@ def train_dpo(
         eval_loss=eval_loss,
         tokens_seen=trainer.state.num_input_tokens_seen,
         runtime_seconds=float(output.metrics.get("train_runtime", 0.0)),
-        resumed_from_step=None,
+        resumed_from_step=resumed_from_step,
         lora=recipe.lora.enabled,
         record=record,
     )

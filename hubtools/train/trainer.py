@@ -83,11 +83,13 @@ def train(
 
     recipe = recipe if isinstance(recipe, TrainRecipe) else load_train_recipe(recipe)
     if recipe.method == "dpo":
-        if resume or push_checkpoints_to:
-            raise HubtoolsError("method = 'dpo' runs are short: --resume and --push-checkpoints are not supported")
+        if push_checkpoints_to:
+            raise HubtoolsError("method = 'dpo' keeps its checkpoints locally: --push-checkpoints is not supported")
         from hubtools.train.dpo import train_dpo
 
-        return train_dpo(recipe, out_dir=out_dir, callbacks=callbacks, keep_checkpoints=keep_checkpoints)
+        return train_dpo(
+            recipe, out_dir=out_dir, resume=resume, callbacks=callbacks, keep_checkpoints=keep_checkpoints
+        )
     out_dir = Path(out_dir)
     work_dir = out_dir / CHECKPOINTS_DIR
     process = PartialState()
@@ -96,7 +98,7 @@ def train(
     check_hub_revisions(recipe)
     with process.main_process_first():
         data = load_training_data(recipe.dataset, cache_dir=hubtools_home() / "train-data")
-        checkpoint = _checkpoint_to_resume(work_dir, resume=resume, repo_id=push_checkpoints_to)
+        checkpoint = checkpoint_to_resume(work_dir, resume=resume, repo_id=push_checkpoints_to)
     resumed_from_step = checkpoint_step(checkpoint) if checkpoint else None
     start = _starting_point(recipe, data, checkpoint)
     plan = _plan(recipe, hardware, start)
@@ -153,7 +155,9 @@ def train(
     )
 
 
-def _checkpoint_to_resume(work_dir: Path, *, resume: bool, repo_id: str | None) -> Path | None:
+def checkpoint_to_resume(work_dir: Path, *, resume: bool, repo_id: str | None) -> Path | None:
+    """The checkpoint `--resume` continues from; without `--resume`, earlier checkpoints are refused, never
+    silently trained over."""
     if not resume:
         if any(work_dir.glob("checkpoint-*")):
             raise HubtoolsError(

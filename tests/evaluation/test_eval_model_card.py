@@ -204,3 +204,55 @@ def test_a_broken_safetensors_file_is_named_not_a_traceback(tmp_path):
     (tmp_path / "model.safetensors").write_bytes(b"\x08\x00\x00\x00\x00\x00\x00\x00{broken}")
     with pytest.raises(HubtoolsError, match=r"model\.safetensors: not a readable safetensors file"):
         count_parameters(tmp_path)
+
+
+def _as_dpo(card_model_dir: Path, *, chained: bool) -> Path:
+    """The fixture as a DPO model: alone (from a released SFT model), or as the DPO stage of a chained release."""
+    train = json.loads((card_model_dir / "hubtools_train.json").read_text())
+    train["recipe"] = "demo-dpo"
+    train["hyperparameters"] = {**train["hyperparameters"], "method": "dpo", "learning_rate": 5e-05}
+    train["hyperparameters"]["dpo"] = {"beta": 0.25, "loss_type": "ipo", "label_smoothing": 0.0}
+    train["dataset"] = {**train["dataset"], "config": "preferences"}
+    train["preference_margin"] = {"pairs": 22, "before": -1.234, "after": 3.5}
+    train["preference_pairs"] = {"train": 22, "eval": 0}
+    train["steps"] = 40
+    if chained:
+        train["base_model"] = {"stage": "sft"}
+        train["sft_stage"] = {
+            "recipe": "demo",
+            "steps": 300,
+            "train_loss": 2.5,
+            "hyperparameters": {"learning_rate": 3e-3},
+        }
+    (card_model_dir / "hubtools_train.json").write_text(json.dumps(train))
+    return card_model_dir
+
+
+def test_a_chained_dpo_card_lists_both_stages(card_model_dir):
+    from huggingface_hub import ModelCard
+
+    text = render_release(_as_dpo(card_model_dir, chained=True))
+    assert "Trained in 2 stages: DPO starts from the SFT stage's model" in text
+    assert (
+        "| 1. SFT | `demo` | supervised fine-tuning | the conversations (`messages`, default config) | 300 |" in text
+    )
+    assert (
+        "| 2. DPO | `demo-dpo` | DPO (beta 0.25, loss `ipo`) | 22 preference pairs (`preferences` config: prompt, "
+        "chosen, rejected) | 40 | 5e-05 | chosen-over-rejected margin -1.23 → +3.50 on 22 training pairs |"
+    ) in text
+    assert "trained from the SFT stage of this release (train recipe `demo`)" in text
+    assert "local folder" not in text  # the unpublished SFT folder is named as the stage it is
+    assert ModelCard(text).data.tags[:4] == ["hubtools", "trl", "sft", "dpo"]
+
+
+def test_a_dpo_card_without_a_chain_shows_its_one_stage(card_model_dir):
+    from huggingface_hub import ModelCard
+
+    text = render_release(_as_dpo(card_model_dir, chained=False))
+    assert "Preference-tuned with DPO from its base model" in text and "| 1. DPO | `demo-dpo` |" in text
+    assert "SFT" not in text and "fine-tuned from [local/tiny-gpt2-base@v0]" in text
+    assert "sft" not in ModelCard(text).data.tags and "dpo" in ModelCard(text).data.tags
+
+
+def test_an_sft_card_has_no_stage_table(card_model_dir):
+    assert "| Stage |" not in render_release(card_model_dir)

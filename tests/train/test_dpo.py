@@ -88,3 +88,45 @@ def test_the_demo_dpo_recipe_trains_on_the_demo_feedback(tiny_base_dir, tmp_path
     result = train(recipe, out_dir=tmp_path / "dpo")
     assert result.steps == 2 and result.record["dataset"]["recipe"] == "demo-feedback"
     assert result.record["preference_margin"]["pairs"] == 22  # the demo feedback's 24 pairs less its test split
+
+
+def test_a_stopped_dpo_run_resumes_from_its_checkpoint(make_recipe, pairs_dir, tmp_path):
+    """Stopped after its first checkpoint, a DPO run resumes there and logs the losses of an unbroken run."""
+    from train_helpers import CrashAt, losses_by_step
+
+    from hubtools.train import train
+
+    recipe = make_recipe(
+        method="dpo",
+        dataset={"path": str(pairs_dir)},
+        training={"max_steps": 6, "learning_rate": 5e-3, "save_steps": 3},
+    )
+    unbroken = train(recipe, out_dir=tmp_path / "unbroken")
+    out = tmp_path / "dpo"
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        train(recipe, out_dir=out, callbacks=[CrashAt(4)])
+    assert (out / "checkpoints" / "checkpoint-3").is_dir()
+    with pytest.raises(HubtoolsError, match="--resume"):
+        train(recipe, out_dir=out)  # never silently restarts over an earlier run's checkpoints
+
+    result = train(recipe, out_dir=out, resume=True)
+
+    assert result.resumed_from_step == 3 and result.steps == 6
+    assert not (out / "checkpoints").exists()
+    resumed = losses_by_step(json.loads((out / "trainer_state.json").read_text())["log_history"])
+    reference = losses_by_step(json.loads((unbroken.out_dir / "trainer_state.json").read_text())["log_history"])
+    assert sorted(resumed) == sorted(reference) == list(range(1, 7))
+    for step in range(4, 7):  # the same pairs in the same order from the same weights: the same losses
+        assert resumed[step] == pytest.approx(reference[step], rel=1e-4), step
+    assert result.record["preference_margin"] == pytest.approx(unbroken.record["preference_margin"], rel=1e-4)
+    assert result.record["preference_pairs"] == {"train": 24, "eval": 0}
+
+
+def test_dpo_refuses_to_push_checkpoints(make_recipe, pairs_dir, tmp_path):
+    from hubtools.train import train
+
+    recipe = make_recipe(method="dpo", dataset={"path": str(pairs_dir)})
+    with pytest.raises(HubtoolsError, match="--push-checkpoints is not supported"):
+        train(recipe, out_dir=tmp_path / "dpo", push_checkpoints_to="local/x")
+    with pytest.raises(HubtoolsError, match="no checkpoint found"):
+        train(recipe, out_dir=tmp_path / "dpo", resume=True)
