@@ -151,9 +151,12 @@ def release(
 
 
 def stage_names(recipe: ReleaseRecipe) -> tuple[str, ...]:
-    """Every stage of this recipe's release in order, `space` expanded to one stage per Space."""
-    spaces = tuple(space_stages.stage_name(space) for space in recipe.spaces)
-    return tuple(name for stage in STAGES for name in (spaces if stage == "space" else (stage,)))
+    """Every stage of this recipe's release in order, `space` expanded to one stage per Space; `dpo` only with a
+    `preference` recipe."""
+    expanded = {"space": tuple(space_stages.stage_name(space) for space in recipe.spaces)}
+    if recipe.preference is None:
+        expanded["dpo"] = ()
+    return tuple(name for stage in STAGES for name in expanded.get(stage, (stage,)))
 
 
 def release_hash(recipe: ReleaseRecipe, parts: stages.Parts) -> str:
