@@ -85,6 +85,26 @@ def test_fp32_logits_match_transformers_with_and_without_past(exported):
     assert np.abs(last[:, 0] - reference[:, -1]).max() <= 1e-4 * scale
 
 
+def test_added_outputs_are_the_tail_of_the_cache(exported):
+    """`new_key_values.*`, what the web chat fetches instead of the whole cache, are exactly the positions a call
+    added: after an empty past (the prompt) and after a past (one more token, a few more)."""
+    import numpy as np
+
+    _, result = exported
+    for name in (FP32_FILE, Q8_FILE):
+        decoder = OnnxDecoder(result.out_dir / name)
+        names = [o.name for o in decoder.session.get_outputs()]
+        past = None
+        for ids in ([5, 6, 7, 8], [9], [10, 11, 12]):
+            start = past[0].shape[2] if past else 0
+            out = dict(zip(names, decoder.session.run(None, decoder.feed(ids, past)), strict=True))
+            past = [out[n.replace("past_key_values.", "present.")] for n in decoder.past_names]
+            for present_name in (n.replace("past_key_values.", "present.") for n in decoder.past_names):
+                added = out[present_name.replace("present.", "new_key_values.")]
+                assert added.shape[2] == len(ids)
+                assert np.array_equal(added, out[present_name][:, :, start:]), (name, present_name)
+
+
 def test_greedy_decode_equals_transformers_token_for_token(exported):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
