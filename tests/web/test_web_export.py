@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -145,7 +146,8 @@ def test_not_a_model_folder(tmp_path):
 
 def test_transformers_js_generates_what_onnxruntime_does(exported, web_node_modules):
     """transformers.js itself (in node) loads the export and its greedy decode equals the Python one:
-    input names, empty-past shapes from the session metadata, position ids and config mapping all line up."""
+    input names, empty-past shapes from the session metadata, position ids and config mapping all line up; and so
+    it does with the web chat's cache kept in JavaScript (only the added positions read back at each step)."""
     import subprocess
 
     from transformers import AutoTokenizer
@@ -154,17 +156,23 @@ def test_transformers_js_generates_what_onnxruntime_does(exported, web_node_modu
 
     model_dir, result = exported
     prompts = probe_token_ids(AutoTokenizer.from_pretrained(model_dir), ["hello there", "what is 2+2"])
-    for dtype, name in (("fp32", FP32_FILE), ("q8", Q8_FILE)):
+    kv_in_place = Path(__file__).resolve().parents[2] / "spaces" / "web-chat" / "kv_in_place.js"
+    for (dtype, name), in_place in itertools.product((("fp32", FP32_FILE), ("q8", Q8_FILE)), (False, True)):
+        request = {"model_dir": str(model_dir), "dtype": dtype, "prompts": prompts, "max_new_tokens": 8}
         run = subprocess.run(
             ["node", str(Path(__file__).with_name("generate_node.mjs"))],
-            input=json.dumps({"model_dir": str(model_dir), "dtype": dtype, "prompts": prompts, "max_new_tokens": 8}),
+            input=json.dumps({**request, "in_place": in_place}),
             capture_output=True,
             text=True,
-            env={"WEB_NODE_MODULES": str(web_node_modules), "PATH": "/usr/bin:/bin"},
+            env={
+                "WEB_NODE_MODULES": str(web_node_modules),
+                "WEB_KV_IN_PLACE_JS": str(kv_in_place),
+                "PATH": "/usr/bin:/bin",
+            },
         )
         assert run.returncode == 0, run.stderr[-2000:]
         decoder = OnnxDecoder(result.out_dir / name)
-        assert json.loads(run.stdout) == [decoder.greedy(ids, 8, eos=50256) for ids in prompts], dtype
+        assert json.loads(run.stdout) == [decoder.greedy(ids, 8, eos=50256) for ids in prompts], (dtype, in_place)
 
 
 def test_release_stage_skips_architectures_transformers_js_export_does_not_cover(tmp_path):
