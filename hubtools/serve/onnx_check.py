@@ -34,6 +34,8 @@ class OnnxDecoder:
         self.session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         names = [i.name for i in self.session.get_inputs()]
         self.past_names = [name for name in names if name.startswith("past_key_values.")]
+        # What transformers.js reads back: logits and the whole cache (a newer export also returns the added tail).
+        self.fetches = ["logits", *(name.replace("past_key_values.", "present.", 1) for name in self.past_names)]
         self.keeps_logits = "num_logits_to_keep" in names
         shape = next(i.shape for i in self.session.get_inputs() if i.name.startswith("past_key_values."))
         self.heads, self.head_size = int(shape[1]), int(shape[3])
@@ -43,8 +45,8 @@ class OnnxDecoder:
 
         return [np.zeros((batch, self.heads, 0, self.head_size), dtype=np.float32) for _ in self.past_names]
 
-    def forward(self, ids: Sequence[int], past: list[np.ndarray] | None = None) -> tuple[np.ndarray, list]:
-        """Logits [len(ids), vocab] of `ids` after `past` (one sequence, no padding), and the new past."""
+    def feed(self, ids: Sequence[int], past: list[np.ndarray] | None = None) -> dict[str, np.ndarray]:
+        """The session inputs for `ids` after `past` (one sequence, no padding), all positions' logits."""
         import numpy as np
 
         past = past if past is not None else self.empty_past()
@@ -57,7 +59,11 @@ class OnnxDecoder:
         }
         if self.keeps_logits:
             feed["num_logits_to_keep"] = np.array(0, dtype=np.int64)  # all positions
-        logits, *present = self.session.run(None, feed)
+        return feed
+
+    def forward(self, ids: Sequence[int], past: list[np.ndarray] | None = None) -> tuple[np.ndarray, list]:
+        """Logits [len(ids), vocab] of `ids` after `past` (one sequence, no padding), and the new past."""
+        logits, *present = self.session.run(self.fetches, self.feed(ids, past))
         return logits[0], present
 
     def greedy(

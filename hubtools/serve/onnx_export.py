@@ -4,7 +4,12 @@ Written on `torch.onnx.export` (its TorchScript exporter, which traces the past-
 optimum-onnx pins transformers < 4.58 and cannot sit beside this project's transformers 5. One graph with
 past inputs also serves the first step (past of length 0), in the decoder layout transformers.js loads:
 inputs `input_ids`, `attention_mask`, `position_ids`, `past_key_values.{i}.key|value`; outputs `logits`,
-`present.{i}.key|value`. `model_quantized.onnx` is the dynamic int8 copy transformers.js calls `q8`.
+`present.{i}.key|value`, plus `new_key_values.{i}.key|value`: only the positions this call added (the tail of
+`present`). onnxruntime-web copies every output it returns into a fresh JavaScript array, so a page that fetches
+the whole `present` pays for the whole cache at every token; fetching the tail instead took a quarter of the
+web chat's time per token at a 200-token context (`spaces/web-chat/kv_in_place.js`). transformers.js ignores
+the extra outputs.
+`model_quantized.onnx` is the dynamic int8 copy transformers.js calls `q8`.
 Every export is checked against transformers before it is kept (`hubtools.serve.onnx_check`).
 """
 
@@ -29,6 +34,8 @@ WEB_DIR, REPORT_FILE = WEB_REPORT_FILE.split("/")
 FP32_FILE = "model.onnx"
 Q8_FILE = "model_quantized.onnx"
 SUPPORTED_TYPES = ("gpt2", "opt")
+# Outputs holding only the positions a call added (the tail of `present.*`), for pages that keep the cache.
+ADDED_PREFIX = "new_key_values."
 # How many last positions get logits (0: all). transformers.js feeds 1 when the session has this input, so a
 # 200-token prompt projects one row onto the 50k vocabulary instead of 200 (and copies 200 kB, not 40 MB).
 KEEP_INPUT = "num_logits_to_keep"
@@ -50,7 +57,8 @@ def io_names(layers: int) -> tuple[list[str], list[str]]:
     """The session's input and output names, in order (the same names optimum gave transformers.js)."""
     pasts = [f"past_key_values.{i}.{kind}" for i in range(layers) for kind in ("key", "value")]
     presents = [f"present.{i}.{kind}" for i in range(layers) for kind in ("key", "value")]
-    return ["input_ids", "attention_mask", "position_ids", *pasts, KEEP_INPUT], ["logits", *presents]
+    added = [name.replace("present.", ADDED_PREFIX, 1) for name in presents]
+    return ["input_ids", "attention_mask", "position_ids", *pasts, KEEP_INPUT], ["logits", *presents, *added]
 
 
 def kv_shape(config: Any) -> tuple[int, int, int]:
@@ -99,7 +107,8 @@ def export_onnx(model: PreTrainedModel, path: Path) -> None:
         "logits": {0: "batch_size", 1: "sequence_length"},
     }
     axes.update({name: {0: "batch_size", 2: "past_sequence_length"} for name in inputs[3:-1]})
-    axes.update({name: {0: "batch_size", 2: "total_sequence_length"} for name in outputs[1:]})
+    axes.update({name: {0: "batch_size", 2: "total_sequence_length"} for name in outputs[1 : 1 + 2 * layers]})
+    axes.update({name: {0: "batch_size", 2: "sequence_length"} for name in outputs[1 + 2 * layers :]})
     with torch.no_grad(), warnings.catch_warnings():
         # The tracer warns about every Python branch on a shape; check_export proves the graph generalizes.
         warnings.simplefilter("ignore")
@@ -141,7 +150,8 @@ def _tuple_past_wrapper(model: PreTrainedModel, layers: int):
                 logits_to_keep=torch.arange(length - keep, length),
             )
             presents = [tensor for layer in out.cache.layers for tensor in (layer.keys, layer.values)]
-            return (out.logits, *presents)
+            start = past[0].shape[2]
+            return (out.logits, *presents, *[tensor[:, :, start:] for tensor in presents])
 
     return TuplePast()
 

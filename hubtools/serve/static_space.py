@@ -30,6 +30,7 @@ APP_FILES = (
     "app.js",
     "chat.js",
     "worker.js",
+    "kv_in_place.js",
     "style.css",
     "README.md",
     "package.json",

@@ -10,6 +10,7 @@ import {
   Tensor,
   env,
 } from "./vendor/transformers.min.js";
+import { keepCacheInPlace } from "./kv_in_place.js";
 import { ChatError, FOLDS, buildMessages, commonPrefix, cutAtStop, explainError, fitPrompt, stopStrings } from "./chat.js";
 
 const vendor = (name) => new URL(`./vendor/${name}`, import.meta.url).href;
@@ -84,13 +85,15 @@ async function load({ model_repo, revision, hub_endpoint, dtype, device, threads
     const unreachable = /Failed to fetch|NetworkError|Load failed/i.test(String(error?.message || error));
     throw new ChatError(explainError(error, unreachable ? hub_endpoint : where));
   }
+  // On WebAssembly the cache lives in JavaScript memory anyway: keep it there instead of re-reading it whole.
+  const inPlace = chosen === "wasm" && keepCacheInPlace(model.sessions.model);
   const config = model.config;
   const context = config.n_positions || config.max_position_embeddings || 1024;
   const specials = tokenizer.all_special_tokens || [];
   const render = (messages) => tokenizer.apply_chat_template(messages, { tokenize: false, add_generation_prompt: false });
   state = { tokenizer, model, fold: 0, stops: stopStrings(render, specials), context, cache: null, cachedIds: [], segments: [], where };
   const bytes = Object.values(files).reduce((s, f) => s + f.total, 0);
-  post({ type: "ready", device: chosen, dtype: precision, threads: env.backends.onnx.wasm.numThreads, load_ms: performance.now() - started, bytes, context });
+  post({ type: "ready", device: chosen, dtype: precision, threads: env.backends.onnx.wasm.numThreads, load_ms: performance.now() - started, bytes, context, kv_in_place: inPlace });
 }
 
 function encode(messages) {

@@ -1,5 +1,7 @@
 // Greedy generation with transformers.js in node (onnxruntime-node) from a local model folder.
-// stdin: {"model_dir", "dtype", "prompts": [[ids]], "max_new_tokens"} → stdout [[new ids], ...].
+// stdin: {"model_dir", "dtype", "prompts": [[ids]], "max_new_tokens", "in_place"?} → stdout [[new ids], ...].
+// With `in_place` (the path of spaces/web-chat/kv_in_place.js, given as WEB_KV_IN_PLACE_JS) the session reads back
+// only the added positions and generate() runs on the cache kept in JavaScript, as the page does on WebAssembly.
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
@@ -8,10 +10,14 @@ const modules = process.env.WEB_NODE_MODULES;
 const { AutoModelForCausalLM, Tensor, env } = await import(
   pathToFileURL(path.join(modules, "@huggingface/transformers/dist/transformers.node.mjs")).href
 );
-const { model_dir, dtype, prompts, max_new_tokens } = JSON.parse(readFileSync(0, "utf8"));
+const { model_dir, dtype, prompts, max_new_tokens, in_place } = JSON.parse(readFileSync(0, "utf8"));
 env.allowRemoteModels = false;
 env.localModelPath = path.dirname(model_dir) + "/";
 const model = await AutoModelForCausalLM.from_pretrained(path.basename(model_dir), { dtype });
+if (in_place) {
+  const { keepCacheInPlace } = await import(pathToFileURL(process.env.WEB_KV_IN_PLACE_JS).href);
+  if (!keepCacheInPlace(model.sessions.model)) throw new Error("the export lacks the new_key_values.* outputs");
+}
 const out = [];
 for (const ids of prompts) {
   const input_ids = new Tensor("int64", BigInt64Array.from(ids, BigInt), [1, ids.length]);

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -85,6 +86,26 @@ def test_fp32_logits_match_transformers_with_and_without_past(exported):
     assert np.abs(last[:, 0] - reference[:, -1]).max() <= 1e-4 * scale
 
 
+def test_added_outputs_are_the_tail_of_the_cache(exported):
+    """`new_key_values.*`, what the web chat fetches instead of the whole cache, are exactly the positions a call
+    added: after an empty past (the prompt) and after a past (one more token, a few more)."""
+    import numpy as np
+
+    _, result = exported
+    for name in (FP32_FILE, Q8_FILE):
+        decoder = OnnxDecoder(result.out_dir / name)
+        names = [o.name for o in decoder.session.get_outputs()]
+        past = None
+        for ids in ([5, 6, 7, 8], [9], [10, 11, 12]):
+            start = past[0].shape[2] if past else 0
+            out = dict(zip(names, decoder.session.run(None, decoder.feed(ids, past)), strict=True))
+            past = [out[n.replace("past_key_values.", "present.")] for n in decoder.past_names]
+            for present_name in (n.replace("past_key_values.", "present.") for n in decoder.past_names):
+                added = out[present_name.replace("present.", "new_key_values.")]
+                assert added.shape[2] == len(ids)
+                assert np.array_equal(added, out[present_name][:, :, start:]), (name, present_name)
+
+
 def test_greedy_decode_equals_transformers_token_for_token(exported):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -125,7 +146,8 @@ def test_not_a_model_folder(tmp_path):
 
 def test_transformers_js_generates_what_onnxruntime_does(exported, web_node_modules):
     """transformers.js itself (in node) loads the export and its greedy decode equals the Python one:
-    input names, empty-past shapes from the session metadata, position ids and config mapping all line up."""
+    input names, empty-past shapes from the session metadata, position ids and config mapping all line up; and so
+    it does with the web chat's cache kept in JavaScript (only the added positions read back at each step)."""
     import subprocess
 
     from transformers import AutoTokenizer
@@ -134,17 +156,23 @@ def test_transformers_js_generates_what_onnxruntime_does(exported, web_node_modu
 
     model_dir, result = exported
     prompts = probe_token_ids(AutoTokenizer.from_pretrained(model_dir), ["hello there", "what is 2+2"])
-    for dtype, name in (("fp32", FP32_FILE), ("q8", Q8_FILE)):
+    kv_in_place = Path(__file__).resolve().parents[2] / "spaces" / "web-chat" / "kv_in_place.js"
+    for (dtype, name), in_place in itertools.product((("fp32", FP32_FILE), ("q8", Q8_FILE)), (False, True)):
+        request = {"model_dir": str(model_dir), "dtype": dtype, "prompts": prompts, "max_new_tokens": 8}
         run = subprocess.run(
             ["node", str(Path(__file__).with_name("generate_node.mjs"))],
-            input=json.dumps({"model_dir": str(model_dir), "dtype": dtype, "prompts": prompts, "max_new_tokens": 8}),
+            input=json.dumps({**request, "in_place": in_place}),
             capture_output=True,
             text=True,
-            env={"WEB_NODE_MODULES": str(web_node_modules), "PATH": "/usr/bin:/bin"},
+            env={
+                "WEB_NODE_MODULES": str(web_node_modules),
+                "WEB_KV_IN_PLACE_JS": str(kv_in_place),
+                "PATH": "/usr/bin:/bin",
+            },
         )
         assert run.returncode == 0, run.stderr[-2000:]
         decoder = OnnxDecoder(result.out_dir / name)
-        assert json.loads(run.stdout) == [decoder.greedy(ids, 8, eos=50256) for ids in prompts], dtype
+        assert json.loads(run.stdout) == [decoder.greedy(ids, 8, eos=50256) for ids in prompts], (dtype, in_place)
 
 
 def test_release_stage_skips_architectures_transformers_js_export_does_not_cover(tmp_path):

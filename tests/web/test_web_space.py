@@ -81,7 +81,15 @@ def test_deploy_writes_a_static_space_pinned_to_the_release(deployed, web_repo, 
     space_id, result = deployed
     repo_id, tags, _ = web_repo
     files = set(hf_api.list_repo_files(space_id, repo_type="space"))
-    assert {"index.html", "app.js", "worker.js", "chat.js", "space-config.json", "package-lock.json"} <= files
+    assert {
+        "index.html",
+        "app.js",
+        "worker.js",
+        "kv_in_place.js",
+        "chat.js",
+        "space-config.json",
+        "package-lock.json",
+    } <= files
     assert "vendor/ort-wasm-simd-threaded.asyncify.wasm" in files and "vendor/transformers.min.js" in files
     assert not any(name.startswith("node_modules/") for name in files)
     config = json.loads(Path(hf_api.hf_hub_download(space_id, "space-config.json", repo_type="space")).read_text())
@@ -183,6 +191,8 @@ def test_browser_chat_streams_the_python_greedy_decode(browser, page_url, web_re
         page.wait_for_function("window.webChat.ready", timeout=60_000)
         status = page.locator("#model-status").inner_text()
         assert tags["v0.2.0"][:10] in status and "q8 on WebAssembly, 2 threads" in status
+        # the cache stays in the page's memory (only the added positions are read back at each token)
+        assert page.evaluate("window.webChat.ready.kv_in_place") is True
         assert page.locator("#loading").is_hidden()  # the download bar goes once the model is loaded
         assert (
             page.locator("#chat .msg.assistant")
