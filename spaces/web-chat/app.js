@@ -74,6 +74,7 @@ function send(message) {
   bubble("user", message);
   streaming = { body: bubble("assistant", "…"), message };
   setBusy(true);
+  if (page.stopFlag) Atomics.store(page.stopFlag, 0, 0);
   page.worker.postMessage({ type: "generate", card: card(), history: page.history, message, settings: settings() });
 }
 
@@ -194,6 +195,11 @@ async function main() {
   page.worker = new Worker(new URL("worker.js", import.meta.url), { type: "module" });
   page.worker.onmessage = onWorker;
   page.worker.onerror = (event) => showError(`The chat engine failed to start: ${event.message || "unknown error"}`);
+  // Stop has to reach the worker while it generates, and a message would not: the worker's event loop gets
+  // to it only once generate() has returned. A shared flag, read at every step, does (SharedArrayBuffer
+  // needs the cross-origin isolation the Space's headers give; without it the message is all there is).
+  page.stopFlag = globalThis.crossOriginIsolated ? new Int32Array(new SharedArrayBuffer(4)) : null;
+  page.worker.postMessage({ type: "stop-flag", flag: page.stopFlag });
   $("composer").addEventListener("submit", (event) => {
     event.preventDefault();
     const message = $("message").value;
@@ -206,7 +212,10 @@ async function main() {
       $("composer").requestSubmit();
     }
   });
-  $("stop").addEventListener("click", () => page.worker.postMessage({ type: "stop" }));
+  $("stop").addEventListener("click", () => {
+    if (page.stopFlag) Atomics.store(page.stopFlag, 0, 1);
+    page.worker.postMessage({ type: "stop" });
+  });
   $("retry").addEventListener("click", () => {
     const lastUser = page.history.at(-2);
     if (!lastUser || page.busy) return;

@@ -21,6 +21,9 @@ const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 
 // [start, end) pieces of cachedIds each forward pass computed (the benchmark and tests replay them).
 let state = null;
 let stopRequested = false;
+// The page's shared stop flag (Int32Array over a SharedArrayBuffer; null where the page is not isolated).
+let stopFlag = null;
+const stopPressed = () => stopRequested || (stopFlag !== null && Atomics.load(stopFlag, 0) === 1);
 
 const post = (message) => self.postMessage(message);
 
@@ -162,7 +165,7 @@ async function generate({ card, history, message, settings }) {
     end() {},
   };
   const stopping_criteria = new StoppingCriteriaList();
-  stopping_criteria.push(new StopWhen(() => stopRequested || stoppedByString));
+  stopping_criteria.push(new StopWhen(() => stopPressed() || stoppedByString));
   const input_ids = new Tensor("int64", BigInt64Array.from(ids, BigInt), [1, ids.length]);
   const attention_mask = new Tensor("int64", new BigInt64Array(ids.length).fill(1n), [1, ids.length]);
   let result;
@@ -198,7 +201,7 @@ async function generate({ card, history, message, settings }) {
     reused: fed,
     segments,
     dropped,
-    stopped: stopRequested,
+    stopped: stopPressed(),
     ttft_ms: (firstAt ?? finished) - started,
     tokens_per_s: generated.length > 1 ? (generated.length - 1) / ((finished - firstAt) / 1000) : null,
   });
@@ -248,10 +251,16 @@ async function handle(data) {
   }
 }
 
-// One request at a time, in order (a message sent while the card is being read waits for it); stop is
-// handled at once, between two generation steps.
+// One request at a time, in order (a message sent while the card is being read waits for it). On
+// WebAssembly a stop message is read only once generate() returns, so the page's shared flag is what stops
+// a reply part-way; the message remains for a page without cross-origin isolation (read between steps
+// where the backend yields to the event loop).
 let queue = Promise.resolve();
 self.onmessage = ({ data }) => {
+  if (data.type === "stop-flag") {
+    stopFlag = data.flag;
+    return;
+  }
   if (data.type === "stop") {
     stopRequested = true;
     return;

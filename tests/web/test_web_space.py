@@ -235,6 +235,52 @@ def test_browser_chat_streams_the_python_greedy_decode(browser, page_url, web_re
         page.close()
 
 
+# Press Stop from inside the page as soon as the reply's first token shows (a round trip from the test could
+# come after a tiny model's whole reply).
+STOP_AT_FIRST_TOKEN = """() => {
+  new MutationObserver((_, observer) => {
+    const bubbles = document.querySelectorAll('#chat .msg.assistant .text');
+    const text = bubbles[bubbles.length - 1]?.textContent;
+    if (text && text !== '…' && !document.getElementById('stop').hidden) {
+      observer.disconnect();
+      document.getElementById('stop').click();
+    }
+  }).observe(document.getElementById('chat'), {subtree: true, childList: true, characterData: true});
+}"""
+
+
+def test_stop_ends_the_reply_and_the_chat_goes_on_from_what_was_shown(browser, page_url, web_repo):
+    _, _, dirs = web_repo
+    page = browser.new_page()
+    try:
+        page.goto(page_url)
+        page.wait_for_function("window.webChat.ready", timeout=60_000)
+        page.evaluate(GREEDY)
+        page.evaluate("document.getElementById('max-new-tokens').value = '200'")
+        page.evaluate(STOP_AT_FIRST_TOKEN)
+
+        stopped = send(page, "Please tell me a very long story.")
+        assert stopped["stopped"] is True and 1 <= len(stopped["tokens"]) < 200
+        assert page.locator("#stop").is_hidden() and page.locator("#send").is_enabled()
+        shown = page.locator("#chat .msg.assistant .text").last.inner_text()
+        assert shown == stopped["text"]  # what was streamed so far stays, and is what the history keeps
+
+        page.evaluate("document.getElementById('max-new-tokens').value = '24'")
+        after = send(page, "Thanks, that will do.")
+        assert after["stopped"] is False
+        assert after["prompt"] == python_prompt(
+            dirs["v0.2.0"],
+            [
+                {"role": "user", "content": "Please tell me a very long story."},
+                {"role": "assistant", "content": stopped["text"]},
+            ],
+            "Thanks, that will do.",
+        )
+        assert after["tokens"] == python_greedy(dirs["v0.2.0"], after)  # the cache kept after a stop is sound
+    finally:
+        page.close()
+
+
 def test_release_picker_switches_and_missing_files_are_explained(browser, page_url, web_repo):
     _, tags, _ = web_repo
     page = browser.new_page()
