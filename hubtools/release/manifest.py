@@ -2,7 +2,7 @@
 
 The layout is published (every released model repo holds one), so it stays exactly as older runs wrote it:
 sorted keys, one line, no `tag` under `space`/`web_space` (Spaces are tagged separately) and no `web_space`
-key when there is none. Reading ignores keys it
+or `base_model` key when there is none. Reading ignores keys it
 does not know, so a manifest from an older or newer hubtools still loads.
 """
 
@@ -33,6 +33,8 @@ class Manifest:
     recipe_hash: str
     hubtools_version: str
     web_space: RepoRef | None = None  # the static (in-browser) chat Space; left out of release.json when none
+    # The base model the release published first and fine-tuned from (tag: its content key); left out when none.
+    base_model: RepoRef | None = None
 
     @field_serializer("space", "web_space", mode="wrap")
     def _space_without_tag(self, space: RepoRef | None, handler: Any) -> dict[str, Any] | None:
@@ -43,8 +45,9 @@ class Manifest:
 
     def to_json(self) -> str:
         data = _MANIFEST.dump_python(self)
-        if data["web_space"] is None:  # releases without a static Space keep the layout older runs wrote
-            del data["web_space"]
+        for optional in ("web_space", "base_model"):  # releases without them keep the layout older runs wrote
+            if data[optional] is None:
+                del data[optional]
         return json.dumps(data, sort_keys=True)
 
     @classmethod

@@ -36,6 +36,7 @@ class ReleaseRepos(RecipeModel):
     space_hardware: str | None = Field(
         None, description="Space hardware to request, e.g. 'zero-a10g' (ZeroGPU); default: what the Space has"
     )
+    base_model: str | None = Field(None, description=f"with `base`: the base model's repo, {_REPO_ID_HELP}")
 
     @field_validator("space_hardware")
     @classmethod
@@ -48,7 +49,7 @@ class ReleaseRepos(RecipeModel):
         except HubtoolsError as error:
             raise ValueError(str(error).removeprefix("hardware: ")) from None
 
-    @field_validator("dataset", "model", "space", "web_space")
+    @field_validator("dataset", "model", "space", "web_space", "base_model")
     @classmethod
     def _repo_id_shape(cls, value: str | None) -> str | None:
         parts = value.split("/") if value is not None else []
@@ -66,6 +67,11 @@ class ReleaseRecipe(RecipeModel):
     description: str = ""
     data: Text = Field(description="data recipe (shipped name or path) that builds the training dataset")
     train: Text = Field(description="train recipe (shipped name or path); its dataset is replaced by the release's")
+    base: Text | None = Field(
+        None,
+        description="train recipe of a base model, trained on the release's dataset and published to "
+        "repos.base_model first (reused while unchanged); the fine-tune's base_model is replaced by it",
+    )
     repos: ReleaseRepos
     eval: EvalConfig = Field(default_factory=EvalConfig)
     serving: bool = Field(True, description="also publish an int8 CTranslate2 copy for fast CPU chat")
@@ -75,13 +81,16 @@ class ReleaseRecipe(RecipeModel):
     @model_validator(mode="after")
     def _parts_exist(self, info: ValidationInfo) -> ReleaseRecipe:
         """Read from a file, the data and train recipes it names must be found (relative to that file)."""
+        if (self.base is None) != (self.repos.base_model is None):
+            given, missing = ("base", "repos.base_model") if self.base else ("repos.base_model", "base")
+            raise field_error(missing, f"needed with {given}: the base model's train recipe and its repo go together")
         recipe_file = (info.context or {}).get("recipe_file")
         if recipe_file is None:
             return self
         self._source_file = Path(recipe_file)
-        for field in ("data", "train"):
+        for field in ("data", "train", "base") if self.base else ("data", "train"):
             try:
-                recipe_path(self.part(getattr(self, field)), field)
+                recipe_path(self.part(getattr(self, field)), "data" if field == "data" else "train")
             except HubtoolsError as error:
                 raise field_error(field, str(error)) from None
         return self
@@ -103,14 +112,15 @@ class ReleaseRecipe(RecipeModel):
         return name
 
 
-def check_parts(recipe: ReleaseRecipe, data: DataRecipe, train: TrainRecipe) -> None:
+def check_parts(recipe: ReleaseRecipe, data: DataRecipe, train: TrainRecipe, *, part: str = "train") -> None:
     """The data recipe builds `train` and `test` (empty when `splits.test` is 0): the splits the training and the
-    evaluation read must be among them, or the release would fail after training."""
+    evaluation read must be among them, or the release would fail after training. `part` names the train recipe
+    checked: the fine-tune's (`train`) or the base model's (`base`)."""
     built = ["train", "test"] if data.splits.test > 0 else ["train"]
     release_file = recipe.source_file or f"release recipe {recipe.name}"
-    train_file = recipe_path(recipe.part(recipe.train), "train")
+    train_file = recipe_path(recipe.part(getattr(recipe, part)), "train")
     for where, field, split in (
-        (release_file, "eval.split", recipe.eval.split),
+        (release_file, "eval.split", recipe.eval.split if part == "train" else None),
         (train_file, "dataset.train_split", train.dataset.train_split),
         (train_file, "dataset.eval_split", train.dataset.eval_split),
     ):

@@ -1,4 +1,4 @@
-"""`release`: dataset → train → eval → card → serving copy → model → Space → verify → tags, in one call.
+"""`release`: dataset → base → train → eval → card → serving copy → model → Space → verify → tags, in one call.
 
 Atomic: version tags are created only once every artifact is uploaded and read back, and the model repo's tag,
 on the `release.json` commit, comes last: it is the commit point (see `hubtools.release.tags`). Resumable, even
@@ -23,13 +23,13 @@ from typing import Any
 from hubtools import __version__
 from hubtools.errors import HubtoolsError
 from hubtools.recipes import recipe_hash
-from hubtools.release import stages, tags
+from hubtools.release import base, stages, tags
 from hubtools.release.manifest import Manifest, RepoRef
 from hubtools.release.recipe import ReleaseRecipe, load_release_recipe
 
 # (stage, event, detail): event is "start", "done" or "skip". Raising from it aborts the release.
 StageCallback = Callable[[str, str, str], None]
-STAGES = ("dataset", "train", "eval", "web", "card", "serving", "model", "space", "web-space", "verify", "tag")
+STAGES = ("dataset", "base", "train", "eval", "web", "card", "serving", "model", "space", "web-space", "verify", "tag")
 
 
 @dataclass(frozen=True)
@@ -85,13 +85,16 @@ def release(
         run("tag", lambda: tags.tag_release(api, prepared), version)
         dataset = prepared.manifest.dataset
         train_recipe = stages.train_recipe_on(parts.train, dataset.repo_id, dataset.commit)
+        train_recipe = base.on_base(train_recipe, prepared.manifest.base_model)
         return ReleaseResult(
             prepared.manifest, changed=True, work_dir=stages.work_root(recipe) / recipe_hash(train_recipe)
         )
     stages.check_tags_free(api, parts, version)
 
     dataset = run("dataset", lambda: stages.push_data(parts, version, progress=progress), parts.dataset_repo)
+    base_model = base.base_stage(api, recipe, parts.base, dataset, notify) if parts.base else None
     train_recipe = stages.train_recipe_on(parts.train, dataset.repo_id, dataset.commit)
+    train_recipe = base.on_base(train_recipe, base_model)
     work_dir = stages.work_root(recipe) / recipe_hash(train_recipe)
     model_dir = work_dir / "model"
     previous = stages.previous_release(api, parts.model_repo, version, work_dir / "previous")
@@ -138,6 +141,7 @@ def release(
         model=RepoRef(parts.model_repo, model_commit, version),
         space=RepoRef(space.repo_id, space.commit) if space else None,
         web_space=RepoRef(web_space.repo_id, web_space.commit) if web_space else None,
+        base_model=base_model,
         recipe_hash=digest,
         hubtools_version=__version__,
     )
@@ -147,6 +151,8 @@ def release(
 
 
 def release_hash(recipe: ReleaseRecipe, parts: stages.Parts) -> str:
-    """One hash over the release recipe and the data and train recipes it names."""
+    """One hash over the release recipe and the data and train recipes it names (a base's too, when it has one)."""
     combined = {"release": recipe_hash(recipe), "data": recipe_hash(parts.data), "train": recipe_hash(parts.train)}
+    if parts.base is not None:
+        combined["base"] = recipe_hash(parts.base.recipe)
     return hashlib.sha256(json.dumps(combined, sort_keys=True).encode()).hexdigest()[:16]

@@ -31,6 +31,14 @@ NOT_PUBLISHED = ["checkpoints/**", ".*"]
 
 
 @dataclass(frozen=True)
+class BasePart:
+    """The base model a release trains and publishes before the fine-tune (see `hubtools.release.base`)."""
+
+    recipe: TrainRecipe
+    repo: str
+
+
+@dataclass(frozen=True)
 class Parts:
     data: DataRecipe
     train: TrainRecipe
@@ -38,6 +46,7 @@ class Parts:
     model_repo: str
     space_repo: str | None
     web_space_repo: str | None = None
+    base: BasePart | None = None
 
 
 def check_version(version: str) -> None:
@@ -51,6 +60,9 @@ def load_parts(recipe: ReleaseRecipe, api: HfApi) -> Parts:
 
     data, train = load_data_recipe(_beside(recipe, recipe.data)), load_train_recipe(_beside(recipe, recipe.train))
     check_parts(recipe, data, train)
+    base = load_train_recipe(_beside(recipe, recipe.base)) if recipe.base else None
+    if base is not None:
+        check_parts(recipe, data, base, part="base")
     user = api.whoami()["name"]
     return Parts(
         data=data,
@@ -59,6 +71,7 @@ def load_parts(recipe: ReleaseRecipe, api: HfApi) -> Parts:
         model_repo=qualify(recipe.repos.model, user),
         space_repo=qualify(recipe.repos.space, user) if recipe.repos.space else None,
         web_space_repo=qualify(recipe.repos.web_space, user) if recipe.repos.web_space else None,
+        base=BasePart(base, qualify(recipe.repos.base_model, user)) if base and recipe.repos.base_model else None,
     )
 
 
