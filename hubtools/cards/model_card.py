@@ -364,6 +364,7 @@ def _context(
         "perplexity": f"{report.perplexity:.4f}",
         "mean_loss": f"{report.mean_loss:.4f}",
         "roles": [(role, ROLE_HEADERS[role]) for role in roles],
+        "probe_roles": roles,
         "compared_with": [f"the {ROLE_HEADERS[role]}" for role in roles if role != "fine_tuned"],
         "max_new_tokens": report.settings.get("max_new_tokens", 48),
         "loss_curve": (model_dir / LOSS_CURVE_FILE).is_file(),

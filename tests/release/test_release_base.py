@@ -94,7 +94,7 @@ def test_the_fine_tune_starts_from_the_base_and_its_card_compares_them(first, hf
     assert f"\nbase_model: {BASE}\n" in card.split("---")[1]
     assert "| Query | base model | this model |" in card
     assert f"fine-tuned from [{BASE}@{base.commit}]" in card
-    assert "This is the first release: there is nothing to compare with" in card
+    assert "This is the first release: there is no earlier release to compare with; the probe table above" in card
 
 
 def test_an_unchanged_base_is_reused_without_a_commit(first, second, hf_api):

@@ -155,3 +155,57 @@ def test_splits_the_release_reads_must_be_built(release_dir, capsys):
         f"hubtools: error: {release_dir / 'train.toml'}: dataset.eval_split: data recipe 'data' builds no 'test' "
         "split (its splits.test is 0); it builds: train\n"
     )
+
+
+TINY_BASE = Path(__file__).parent / "fixtures" / "tiny-base.toml"
+
+
+def _with_base(release_dir: Path) -> Path:
+    (release_dir / "base.toml").write_text(TINY_BASE.read_text())
+    release = release_dir / "release.toml"
+    release.write_text(
+        release.read_text().replace('train = "train.toml"', 'train = "train.toml"\nbase = "base.toml"')
+        + 'base_model = "dry-base"\n'
+    )
+    return release
+
+
+def test_a_base_model_is_planned_before_the_fine_tune(release_dir, capsys):
+    _with_base(release_dir)
+    code, out, err = dry_run(release_dir, capsys)
+    assert (code, err) == (0, "")
+    stages = [line.split()[0] for line in out.splitlines()[1:] if not line.startswith("  source")]
+    assert stages[:3] == ["dataset", "base", "train"]
+    [base] = [line for line in out.splitlines() if line.startswith("  base ")]
+    assert "[to do]  train recipe 'base' (pretrain): 4 steps" in base and base.endswith("→  local/dry-base")
+    [train] = [line for line in out.splitlines() if line.startswith("  train ")]
+    assert train.endswith("→  (after the base model)")
+
+
+def test_the_base_recipe_is_checked_like_the_train_recipe(release_dir, capsys):
+    _with_base(release_dir)
+    base = release_dir / "base.toml"
+    base.write_text(base.read_text().replace('eval_split = "test"', 'eval_split = "validation"'))
+    code, _, err = dry_run(release_dir, capsys)
+    assert code == 1
+    assert err == (
+        f"hubtools: error: {base}: dataset.eval_split: data recipe 'data' builds no 'validation' split; "
+        "it builds: train, test\n"
+    )
+    base.write_text(TINY_BASE.read_text().replace("[base_model]\nconfig =", '[base_model]\nrepo_id = "local/gone"\n#'))
+    base.write_text(base.read_text().replace('tokenizer = "train"\nvocab_size = 512\n', 'revision = "v1"\n'))
+    code, _, err = dry_run(release_dir, capsys)
+    assert code == 1
+    assert err.startswith(f"hubtools: error: {base}: base_model: base model local/gone not found")
+
+
+@pytest.mark.parametrize(
+    ("given", "missing"), [('base = "train.toml"\n', "repos.base_model"), ("", "base")], ids=["no-repo", "no-recipe"]
+)
+def test_a_base_needs_its_recipe_and_its_repo(release_dir, capsys, given, missing):
+    release = release_dir / "release.toml"
+    text = release.read_text().replace("[repos]", given + "[repos]")
+    release.write_text(text + ('base_model = "b"\n' if missing == "base" else ""))
+    code, _, err = dry_run(release_dir, capsys)
+    assert code == 1
+    assert err.startswith(f"hubtools: error: {release}: {missing}: needed with ")
