@@ -102,6 +102,9 @@ def _summary(manifest, target, args: argparse.Namespace, *, changed: bool, secon
         f"  dataset  {manifest.dataset.repo_id}@{manifest.dataset.commit[:12]}  tag {manifest.version}",
         f"  model    {manifest.model.repo_id}@{manifest.model.commit[:12]}  tag {manifest.version}",
     ]
+    if manifest.base_model:
+        base = manifest.base_model
+        lines.append(f"  base     {base.repo_id}@{base.commit[:12]}  tag {base.tag} (the fine-tune's base model)")
     if manifest.space:
         lines.append(f"  space    {manifest.space.repo_id}@{manifest.space.commit[:12]}  tag {manifest.version}")
     if manifest.web_space:

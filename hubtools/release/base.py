@@ -50,6 +50,11 @@ def on_base(train: TrainRecipe, base: RepoRef | None) -> TrainRecipe:
     return train.model_copy(update={"base_model": BaseModelSource(repo_id=base.repo_id, revision=base.commit)})
 
 
+def base_dir(release: ReleaseRecipe, recipe: TrainRecipe) -> Path:
+    """Where the base of `recipe` is trained (kept, like the fine-tune's folder, for a resumed release)."""
+    return stages.work_root(release) / STAGE / recipe_hash(recipe) / "model"
+
+
 def published_base(api: HfApi, repo: str, recipe: TrainRecipe) -> RepoRef | None:
     """The base already published from exactly `recipe` (found by its tag), or None.
 
@@ -91,7 +96,7 @@ def base_stage(
     if found is not None:
         notify(STAGE, "skip", f"{found.repo_id}@{found.commit[:12]} (tag {found.tag}), published earlier")
         return found
-    model_dir = stages.work_root(release) / STAGE / recipe_hash(recipe) / "model"
+    model_dir = base_dir(release, recipe)
     notify(STAGE, "start", f"{base.repo} from train recipe {recipe.name!r}")
     summary = "trained earlier"
     if not stages.trained(model_dir):

@@ -47,7 +47,7 @@ def plan_release(recipe: str | Path | ReleaseRecipe, version: str) -> list[PlanS
     dataset_commit = _current_dataset_commit(api, parts)
     base_step, base_model = (None, None)
     if parts.base is not None:
-        base_step, base_model = _base_step(api, parts.base, parts.dataset_repo, dataset_commit)
+        base_step, base_model = _base_step(api, recipe, parts.base, parts.dataset_repo, dataset_commit)
     model_dir = None
     if dataset_commit is not None and (parts.base is None or base_model is not None):
         train_recipe = stages.train_recipe_on(parts.train, parts.dataset_repo, dataset_commit)
@@ -117,12 +117,11 @@ def _check_inputs(recipe: ReleaseRecipe, parts: stages.Parts) -> list[PlanStep]:
 
 
 def _base_step(
-    api, base_part: stages.BasePart, dataset_repo: str, commit: str | None
+    api, recipe: ReleaseRecipe, base_part: stages.BasePart, dataset_repo: str, commit: str | None
 ) -> tuple[PlanStep, RepoRef | None]:
     """The base stage: up to date when the base of these inputs is published (found by its tag), else to train."""
-    found = None
-    if commit is not None:
-        found = base.published_base(api, base_part.repo, base.base_recipe(base_part, dataset_repo, commit))
+    base_recipe = base.base_recipe(base_part, dataset_repo, commit) if commit is not None else None
+    found = base.published_base(api, base_part.repo, base_recipe) if base_recipe is not None else None
     if found is not None:
         action = f"published earlier: {found.commit[:12]} (tag {found.tag}); the fine-tune starts from it"
         return PlanStep("base", base_part.repo, action, "up to date"), found
@@ -131,7 +130,8 @@ def _base_step(
         f"train recipe {base_part.recipe.name!r} ({base_part.recipe.method}): {training.max_steps} steps, "
         f"lr {training.learning_rate}, seq {training.max_length}; publish it, tagged by its recipe hash"
     )
-    return PlanStep("base", base_part.repo, action, "to do"), None
+    trained = base_recipe is not None and stages.trained(base.base_dir(recipe, base_recipe))
+    return PlanStep("base", base_part.repo, action, "cached" if trained else "to do"), None
 
 
 def _current_dataset_commit(api, parts: stages.Parts) -> str | None:
