@@ -64,7 +64,7 @@ def load_parts(recipe: ReleaseRecipe, api: HfApi) -> Parts:
     if base is not None:
         check_parts(recipe, data, base, part="base")
     user = api.whoami()["name"]
-    return Parts(
+    parts = Parts(
         data=data,
         train=train,
         dataset_repo=qualify(recipe.repos.dataset, user),
@@ -73,6 +73,10 @@ def load_parts(recipe: ReleaseRecipe, api: HfApi) -> Parts:
         web_space_repo=qualify(recipe.repos.web_space, user) if recipe.repos.web_space else None,
         base=BasePart(base, qualify(recipe.repos.base_model, user)) if base and recipe.repos.base_model else None,
     )
+    if parts.base is not None and parts.base.repo == parts.model_repo:  # the base's upload mirrors its own folder
+        where = recipe.source_file or f"release recipe {recipe.name}"
+        raise HubtoolsError(f"{where}: repos.base_model: {parts.base.repo} is also repos.model; give the base its own")
+    return parts
 
 
 def _beside(recipe: ReleaseRecipe, name: str) -> str | Path:

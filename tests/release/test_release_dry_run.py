@@ -209,3 +209,12 @@ def test_a_base_needs_its_recipe_and_its_repo(release_dir, capsys, given, missin
     code, _, err = dry_run(release_dir, capsys)
     assert code == 1
     assert err.startswith(f"hubtools: error: {release}: {missing}: needed with ")
+
+
+def test_the_base_needs_a_repo_of_its_own(release_dir, capsys):
+    release = _with_base(release_dir)
+    release.write_text(release.read_text().replace('base_model = "dry-base"', 'base_model = "local/dry-model"'))
+    code, _, err = dry_run(release_dir, capsys)
+    assert code == 1
+    message = "repos.base_model: local/dry-model is also repos.model; give the base its own"
+    assert err == f"hubtools: error: {release}: {message}\n"
