@@ -69,8 +69,8 @@ class ReleaseRecipe(RecipeModel):
     train: Text = Field(description="train recipe (shipped name or path); its dataset is replaced by the release's")
     base: Text | None = Field(
         None,
-        description="train recipe of a base model, trained on the release's dataset and published to "
-        "repos.base_model first (reused while unchanged); the fine-tune's base_model is replaced by it",
+        description="train recipe (method = 'pretrain') of a base model, trained on the release's dataset and "
+        "published to repos.base_model first (reused while unchanged); the fine-tune's base_model is replaced by it",
     )
     repos: ReleaseRepos
     eval: EvalConfig = Field(default_factory=EvalConfig)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from hubtools.errors import HubtoolsError
 from hubtools.paths import EVAL_RESULTS_FILE, TRAIN_RECORD_FILE
+from hubtools.recipes import recipe_path
 from hubtools.release.manifest import MANIFEST_FILE, Manifest
 from hubtools.release.recipe import ReleaseRecipe, check_parts, qualify
 from hubtools.versions import check_release_tag, is_release_tag, release_key
@@ -63,6 +64,11 @@ def load_parts(recipe: ReleaseRecipe, api: HfApi) -> Parts:
     base = load_train_recipe(_beside(recipe, recipe.base)) if recipe.base else None
     if base is not None:
         check_parts(recipe, data, base, part="base")
+        if base.method != "pretrain":  # what the base's card says it is, and what the fine-tune expects
+            raise HubtoolsError(
+                f"{recipe_path(recipe.part(recipe.base), 'train')}: method: a release's base model is pretrained "
+                f"on plain text: expected 'pretrain', got {base.method!r}"
+            )
     user = api.whoami()["name"]
     parts = Parts(
         data=data,

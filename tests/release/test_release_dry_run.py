@@ -218,3 +218,15 @@ def test_the_base_needs_a_repo_of_its_own(release_dir, capsys):
     assert code == 1
     message = "repos.base_model: local/dry-model is also repos.model; give the base its own"
     assert err == f"hubtools: error: {release}: {message}\n"
+
+
+def test_the_base_is_a_pretraining_recipe(release_dir, capsys):
+    _with_base(release_dir)
+    base = release_dir / "base.toml"
+    base.write_text(base.read_text().replace('method = "pretrain"\n', "").replace("assistant_only_loss = false\n", ""))
+    code, _, err = dry_run(release_dir, capsys)
+    assert code == 1
+    assert err == (
+        f"hubtools: error: {base}: method: a release's base model is pretrained on plain text: expected 'pretrain', "
+        "got 'sft'\n"
+    )
