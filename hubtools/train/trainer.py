@@ -129,6 +129,7 @@ def train(
         dataset=data.record,
         hyperparameters={
             **recipe.training.model_dump(),
+            **({"method": recipe.method} if recipe.method != "sft" else {}),  # as DPO records it; SFT as before
             "lora": recipe.lora.model_dump(),
             "execution": plan.as_json(),
         },

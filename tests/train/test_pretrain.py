@@ -50,6 +50,7 @@ def test_a_pretrained_base_has_no_chat_template_and_a_plain_text_vocabulary(pret
     assert "Ġplus" in vocabulary and not any("Assistant" in token or "User" in token for token in vocabulary)
     record = json.loads((out / "hubtools_train.json").read_text())
     assert record["hyperparameters"]["assistant_only_loss"] is False
+    assert record["hyperparameters"]["method"] == "pretrain"
 
 
 def test_a_fine_tune_from_the_base_keeps_its_tokenizer_and_adds_the_chat_template(pretrained, make_recipe, tmp_path):
