@@ -63,12 +63,7 @@ def load_parts(recipe: ReleaseRecipe, api: HfApi) -> Parts:
     check_parts(recipe, data, train)
     base = load_train_recipe(_beside(recipe, recipe.base)) if recipe.base else None
     if base is not None:
-        check_parts(recipe, data, base, part="base")
-        if base.method != "pretrain":  # what the base's card says it is, and what the fine-tune expects
-            raise HubtoolsError(
-                f"{recipe_path(recipe.part(recipe.base), 'train')}: method: a release's base model is pretrained "
-                f"on plain text: expected 'pretrain', got {base.method!r}"
-            )
+        _check_base(recipe, data, base, train)
     user = api.whoami()["name"]
     parts = Parts(
         data=data,
@@ -83,6 +78,26 @@ def load_parts(recipe: ReleaseRecipe, api: HfApi) -> Parts:
         where = recipe.source_file or f"release recipe {recipe.name}"
         raise HubtoolsError(f"{where}: repos.base_model: {parts.base.repo} is also repos.model; give the base its own")
     return parts
+
+
+def _check_base(recipe: ReleaseRecipe, data: DataRecipe, base: TrainRecipe, train: TrainRecipe) -> None:
+    """A base is a pretraining run on the release's splits, long enough for the fine-tune: found before it trains."""
+    check_parts(recipe, data, base, part="base")
+    base_file = recipe_path(recipe.part(recipe.base), "train")
+    if base.method != "pretrain":  # what the base's card says it is, and what the fine-tune expects
+        raise HubtoolsError(
+            f"{base_file}: method: a release's base model is pretrained on plain text: expected 'pretrain', got "
+            f"{base.method!r}"
+        )
+    if base.base_model.config is not None:
+        from hubtools.train.model_config import config_positions
+
+        positions = config_positions(base.base_model.config)
+        if positions is not None and train.training.max_length > positions:
+            raise HubtoolsError(
+                f"{recipe_path(recipe.part(recipe.train), 'train')}: training.max_length: "
+                f"{train.training.max_length} is above the {positions} positions of the base model ({base_file})"
+            )
 
 
 def _beside(recipe: ReleaseRecipe, name: str) -> str | Path:

@@ -230,3 +230,15 @@ def test_the_base_is_a_pretraining_recipe(release_dir, capsys):
         f"hubtools: error: {base}: method: a release's base model is pretrained on plain text: expected 'pretrain', "
         "got 'sft'\n"
     )
+
+
+def test_the_fine_tune_must_fit_the_base_positions(release_dir, capsys):
+    _with_base(release_dir)
+    base = release_dir / "base.toml"
+    base.write_text(base.read_text().replace("n_positions = 128", "n_positions = 64").replace("= 128", "= 64"))
+    code, _, err = dry_run(release_dir, capsys)
+    assert code == 1
+    assert err == (
+        f"hubtools: error: {release_dir / 'train.toml'}: training.max_length: 128 is above the 64 positions of the "
+        f"base model ({base})\n"
+    )
