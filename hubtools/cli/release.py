@@ -14,6 +14,7 @@ from hubtools.hub.target import DEFAULT_ENDPOINT
 
 EPILOG = """examples:
   hubtools release demo --version v0.1.0 --hub local      # offline, on the embedded Hub (what `make demo` runs)
+  hubtools release demo --version v0.2.0 --hub local      # next version: the base model is reused, not retrained
   hubtools release ruby-002 --version v1.0.0 --dry-run    # what would be built and changed on huggingface.co
   hubtools release my-release.toml --version v1.2.0 --json | tail -n 1 | jq .model.commit
 """
