@@ -61,7 +61,7 @@ def render_model_card(
     context = _context(
         model_dir, train, report, previous_report, repo_id=repo_id, revision=revision, endpoint=endpoint
     )
-    content = _environment().get_template(MODEL_CARD_TEMPLATE).render(card_data=data.to_yaml(), **context)
+    content = card_environment().get_template(MODEL_CARD_TEMPLATE).render(card_data=data.to_yaml(), **context)
     ModelCard(content)  # parses the header back (raises on a malformed one) before anyone publishes it
     return content
 
@@ -169,7 +169,7 @@ def _flatten(values: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
     return rows
 
 
-def _hardware(value: Any) -> str | None:
+def describe_hardware(value: Any) -> str | None:
     """`{device, name, memory_gib, world_size}` as training records it, in words."""
     if value is None:
         return None
@@ -187,6 +187,13 @@ def _read_json(path: Path, *, hint: str) -> dict[str, Any]:
         raise HubtoolsError(f"no {path.name} in {path.parent} ({hint})") from None
     except ValueError as error:
         raise HubtoolsError(f"{path}: invalid JSON: {error}") from None
+
+
+def framework_rows(train: dict[str, Any]) -> list[tuple[str, str]]:
+    """The recorded framework versions, the main ones first (`FRAMEWORKS`), the others alphabetically."""
+    versions = dict(train.get("framework_versions") or {})
+    ordered = [(name, versions.pop(name)) for name in FRAMEWORKS if name in versions]
+    return ordered + sorted(versions.items())
 
 
 def _web_export(model_dir: Path) -> dict[str, Any] | None:
@@ -214,7 +221,7 @@ def _megabytes(size: int) -> str:
     return f"{size / 1e6:.0f} MB" if size >= 1e6 else f"{size / 1e3:.0f} kB"
 
 
-def _environment() -> jinja2.Environment:
+def card_environment() -> jinja2.Environment:
     import jinja2
 
     env = jinja2.Environment(
@@ -230,7 +237,7 @@ def _environment() -> jinja2.Environment:
     return env
 
 
-def _model_link(ref: dict[str, Any] | ModelRef | None, endpoint: str, *, kind: str = "") -> dict[str, str] | None:
+def model_link(ref: dict[str, Any] | ModelRef | None, endpoint: str, *, kind: str = "") -> dict[str, str] | None:
     """`{label, url}` for a Hub repo pinned at a commit/revision; `{label}` only for a local source."""
     if ref is None:
         return None
@@ -259,8 +266,8 @@ def _training_row(model_dir: Path, train: dict[str, Any], repo_id: str, endpoint
     schedule = f"{steps} steps" if steps is not None else "?"
     if epochs is not None:
         schedule += f" ({epochs} epochs)"
-    dataset = _model_link(train.get("dataset"), endpoint, kind="datasets")
-    base = stage_base(train) or _model_link(train.get("base_model"), endpoint)
+    dataset = model_link(train.get("dataset"), endpoint, kind="datasets")
+    base = stage_base(train) or model_link(train.get("base_model"), endpoint)
     return {
         "model": repo_id.split("/")[-1],
         "base": base["label"] if base else "?",
@@ -336,9 +343,6 @@ def _context(
     endpoint: str,
 ) -> dict[str, Any]:
     """Everything the template shows, already ordered and formatted (the template only lays it out)."""
-    versions = dict(train.get("framework_versions") or {})
-    ordered_versions = [(name, versions.pop(name)) for name in FRAMEWORKS if name in versions]
-    ordered_versions += sorted(versions.items())
     roles = [role for role in ROLES if any(role in probe.answers for probe in report.probes)]
     hyper = dict(train.get("hyperparameters") or {})
     if not train.get("lora"):
@@ -349,21 +353,22 @@ def _context(
         "revision": revision,
         "endpoint": endpoint,
         "on_huggingface": endpoint == DEFAULT_ENDPOINT,
-        "base": stage_base(train) or _model_link(train.get("base_model"), endpoint),
-        "dataset": _model_link(train.get("dataset"), endpoint, kind="datasets"),
+        "base": stage_base(train) or model_link(train.get("base_model"), endpoint),
+        "dataset": model_link(train.get("dataset"), endpoint, kind="datasets"),
         "stages": training_stages(train),
-        "eval_dataset": _model_link(report.eval_dataset, endpoint, kind="datasets"),
+        "eval_dataset": model_link(report.eval_dataset, endpoint, kind="datasets"),
         "recipe": train.get("recipe", "?"),
         "recipe_hash": train.get("recipe_hash", "?"),
         "lora": bool(train.get("lora")),
         "row": _training_row(model_dir, train, repo_id, endpoint),
         "hyperparameters": _flatten(hyper),
         "train_loss": train.get("train_loss"),
-        "hardware": _hardware(train.get("hardware")),
+        "hardware": describe_hardware(train.get("hardware")),
         "report": report,
         "perplexity": f"{report.perplexity:.4f}",
         "mean_loss": f"{report.mean_loss:.4f}",
         "roles": [(role, ROLE_HEADERS[role]) for role in roles],
+        "probe_roles": roles,
         "compared_with": [f"the {ROLE_HEADERS[role]}" for role in roles if role != "fine_tuned"],
         "max_new_tokens": report.settings.get("max_new_tokens", 48),
         "loss_curve": (model_dir / LOSS_CURVE_FILE).is_file(),
@@ -371,7 +376,7 @@ def _context(
         "changes": _changes(report, previous),
         "web": _web_export(model_dir),
         "arena": _arena(report.arena),
-        "framework_versions": ordered_versions,
+        "framework_versions": framework_rows(train),
         "hubtools_version": (train.get("framework_versions") or {}).get("hubtools"),
         "hubtools_commit": train.get("hubtools_commit"),
     }

@@ -14,6 +14,7 @@ from hubtools.hub.target import DEFAULT_ENDPOINT
 
 EPILOG = """examples:
   hubtools release demo --version v0.1.0 --hub local      # offline, on the embedded Hub (what `make demo` runs)
+  hubtools release demo --version v0.2.0 --hub local      # next version: the base model is reused, not retrained
   hubtools release ruby-002 --version v1.0.0 --dry-run    # what would be built and changed on huggingface.co
   hubtools release my-release.toml --version v1.2.0 --json | tail -n 1 | jq .model.commit
 """
@@ -104,6 +105,9 @@ def _summary(manifest, target, args: argparse.Namespace, *, changed: bool, secon
         f"  dataset  {manifest.dataset.repo_id}@{manifest.dataset.commit[:12]}  tag {manifest.version}",
         f"  model    {manifest.model.repo_id}@{manifest.model.commit[:12]}  tag {manifest.version}",
     ]
+    if manifest.base_model:
+        base = manifest.base_model
+        lines.append(f"  base     {base.repo_id}@{base.commit[:12]}  tag {base.tag} (the fine-tune's base model)")
     for space in manifest.spaces:
         lines.append(f"  space    {space.repo_id}@{space.commit[:12]}  tag {manifest.version} ({space.kind})")
     # The `hubtools` that ran, when it is not on PATH (e.g. in a virtual environment that is not activated).

@@ -3,8 +3,9 @@
 The layout is published (every released model repo holds one): sorted keys, one line, every Space the release
 deployed under `spaces` as `{"repo_id", "kind", "commit"}` (no `tag`: Spaces are tagged separately). Releases
 made before a recipe could list Spaces hold `space` (the Gradio Space) and `web_space` (the static one) instead;
-those still load, as the same `spaces`. Reading ignores keys it does not know, so a manifest from a newer
-hubtools still loads.
+those still load, as the same `spaces`. `base_model` (the base the release published first and fine-tuned from)
+is left out when there is none. Reading ignores keys it does not know, so a manifest from a newer hubtools still
+loads.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ class Manifest:
     recipe_hash: str
     hubtools_version: str
     spaces: tuple[SpaceRef, ...] = ()
+    # The base model the release published first and fine-tuned from (tag: its content key); left out when none.
+    base_model: RepoRef | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -57,7 +60,10 @@ class Manifest:
         return data
 
     def to_json(self) -> str:
-        return json.dumps(_MANIFEST.dump_python(self, mode="json"), sort_keys=True)
+        data = _MANIFEST.dump_python(self, mode="json")
+        if data["base_model"] is None:  # releases without one keep the layout earlier runs wrote
+            del data["base_model"]
+        return json.dumps(data, sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> Manifest:

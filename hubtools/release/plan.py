@@ -8,7 +8,8 @@ from pathlib import Path
 from hubtools.errors import HubtoolsError
 from hubtools.paths import TRAIN_RECORD_FILE
 from hubtools.recipes import recipe_hash, recipe_path
-from hubtools.release import space_stages, stages
+from hubtools.release import base, space_stages, stages
+from hubtools.release.manifest import RepoRef
 from hubtools.release.preference import planned
 from hubtools.release.recipe import ReleaseRecipe, load_release_recipe
 from hubtools.release.tags import missing_tags, prepared_release
@@ -52,9 +53,13 @@ def plan_release(recipe: str | Path | ReleaseRecipe, version: str) -> list[PlanS
     space_stages.check_spaces(api, recipe, parts)
 
     dataset_commit = _current_dataset_commit(api, parts)
+    base_step, base_model = (None, None)
+    if parts.base is not None:
+        base_step, base_model = _base_step(api, recipe, parts.base, parts.dataset_repo, dataset_commit)
     model_dir = None
-    if dataset_commit is not None:
+    if dataset_commit is not None and (parts.base is None or base_model is not None):
         train_recipe = stages.train_recipe_on(parts.train, parts.dataset_repo, dataset_commit)
+        train_recipe = base.on_base(train_recipe, base_model)
         model_dir = stages.work_root(recipe) / recipe_hash(train_recipe) / "model"
     trained = model_dir is not None and (model_dir / TRAIN_RECORD_FILE).is_file()
     dpo = planned(parts.preference, parts.data, parts.dataset_repo, dataset_commit, model_dir)
@@ -67,9 +72,10 @@ def plan_release(recipe: str | Path | ReleaseRecipe, version: str) -> list[PlanS
             f"build data recipe {parts.data.name!r} and push parquet + card",
             "up to date" if dataset_commit else "to do",
         ),
+        *([base_step] if base_step else []),
         PlanStep(
             "train",
-            str(model_dir) if model_dir else "(after the dataset push)",
+            str(model_dir) if model_dir else f"(after the {'base model' if parts.base else 'dataset push'})",
             f"train recipe {parts.train.name!r}: {training.max_steps} steps, lr {training.learning_rate}, "
             f"seq {training.max_length}; checkpoints to {parts.model_repo}@checkpoints",
             "cached" if trained else "to do",
@@ -103,15 +109,35 @@ def _check_inputs(recipe: ReleaseRecipe, parts: stages.Parts) -> list[PlanStep]:
     problem = problems_line(recipe_path(recipe.part(recipe.data), "data"), checks)
     if problem:
         raise HubtoolsError(problem)
-    base = parts.train.base_model
-    if base.repo_id is not None:
+    # With a `base`, the fine-tune starts from the base the release publishes: the base's own start is checked.
+    first, part = (parts.base.recipe, recipe.base) if parts.base else (parts.train, recipe.train)
+    source = first.base_model
+    if source.repo_id is not None:
         from hubtools.train.sources import resolve_revision
 
         try:
-            resolve_revision(base.repo_id, base.revision, repo_type="model", what="base model")
+            resolve_revision(source.repo_id, source.revision, repo_type="model", what="base model")
         except HubtoolsError as error:
-            raise HubtoolsError(f"{recipe_path(recipe.part(recipe.train), 'train')}: base_model: {error}") from None
+            raise HubtoolsError(f"{recipe_path(recipe.part(part), 'train')}: base_model: {error}") from None
     return [PlanStep("source", check.origin, check.summary, "checked") for check in checks]
+
+
+def _base_step(
+    api, recipe: ReleaseRecipe, base_part: stages.BasePart, dataset_repo: str, commit: str | None
+) -> tuple[PlanStep, RepoRef | None]:
+    """The base stage: up to date when the base of these inputs is published (found by its tag), else to train."""
+    base_recipe = base.base_recipe(base_part, dataset_repo, commit) if commit is not None else None
+    found = base.published_base(api, base_part.repo, base_recipe) if base_recipe is not None else None
+    if found is not None:
+        action = f"published earlier: {found.commit[:12]} (tag {found.tag}); the fine-tune starts from it"
+        return PlanStep("base", base_part.repo, action, "up to date"), found
+    training = base_part.recipe.training
+    action = (
+        f"train recipe {base_part.recipe.name!r} ({base_part.recipe.method}): {training.max_steps} steps, "
+        f"lr {training.learning_rate}, seq {training.max_length}; publish it, tagged by its recipe hash"
+    )
+    trained = base_recipe is not None and stages.trained(base.base_dir(recipe, base_recipe))
+    return PlanStep("base", base_part.repo, action, "cached" if trained else "to do"), None
 
 
 def _current_dataset_commit(api, parts: stages.Parts) -> str | None:

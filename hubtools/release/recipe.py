@@ -47,6 +47,7 @@ class ReleaseRepos(RecipeModel):
 
     dataset: RepoId = Field(description=f"dataset repo: {_REPO_ID_HELP}")
     model: RepoId = Field(description=f"model repo: {_REPO_ID_HELP}")
+    base_model: RepoId | None = Field(None, description=f"with `base`: the base model's repo, {_REPO_ID_HELP}")
 
     @model_validator(mode="before")
     @classmethod
@@ -92,6 +93,7 @@ class ReleaseSpace(RecipeModel):
     hardware: str | None = Field(
         None, description="gradio only: Space hardware to request, e.g. 'zero-a10g' (ZeroGPU); default: what it has"
     )
+    base_model: str | None = Field(None, description=f"with `base`: the base model's repo, {_REPO_ID_HELP}")
 
     @field_validator("hardware")
     @classmethod
@@ -138,6 +140,11 @@ class ReleaseRecipe(RecipeModel):
         description="a `method = 'dpo'` train recipe run on top of the SFT model, on the `preferences` config of "
         "the release's dataset; its model is the one released (see hubtools.release.preference)",
     )
+    base: Text | None = Field(
+        None,
+        description="train recipe (method = 'pretrain') of a base model, trained on the release's dataset and "
+        "published to repos.base_model first (reused while unchanged); the fine-tune's base_model is replaced by it",
+    )
     repos: ReleaseRepos
     spaces: list[ReleaseSpace] = Field(
         default_factory=list, description="[[spaces]] tables: the chat Spaces to deploy, in order (none: no Space)"
@@ -158,11 +165,14 @@ class ReleaseRecipe(RecipeModel):
     @model_validator(mode="after")
     def _parts_exist(self, info: ValidationInfo) -> ReleaseRecipe:
         """Read from a file, the data and train recipes it names must be found (relative to that file)."""
+        if (self.base is None) != (self.repos.base_model is None):
+            given, missing = ("base", "repos.base_model") if self.base else ("repos.base_model", "base")
+            raise field_error(missing, f"needed with {given}: the base model's train recipe and its repo go together")
         recipe_file = (info.context or {}).get("recipe_file")
         if recipe_file is None:
             return self
         self._source_file = Path(recipe_file)
-        for field, kind in (("data", "data"), ("train", "train"), ("preference", "train")):
+        for field, kind in (("data", "data"), ("train", "train"), ("preference", "train"), ("base", "train")):
             if getattr(self, field) is None:
                 continue
             try:
@@ -188,14 +198,15 @@ class ReleaseRecipe(RecipeModel):
         return name
 
 
-def check_parts(recipe: ReleaseRecipe, data: DataRecipe, train: TrainRecipe) -> None:
+def check_parts(recipe: ReleaseRecipe, data: DataRecipe, train: TrainRecipe, *, part: str = "train") -> None:
     """The data recipe builds `train` and `test` (empty when `splits.test` is 0): the splits the training and the
-    evaluation read must be among them, or the release would fail after training."""
+    evaluation read must be among them, or the release would fail after training. `part` names the train recipe
+    checked: the fine-tune's (`train`) or the base model's (`base`)."""
     built = ["train", "test"] if data.splits.test > 0 else ["train"]
     release_file = recipe.source_file or f"release recipe {recipe.name}"
-    train_file = recipe_path(recipe.part(recipe.train), "train")
+    train_file = recipe_path(recipe.part(getattr(recipe, part)), "train")
     for where, field, split in (
-        (release_file, "eval.split", recipe.eval.split),
+        (release_file, "eval.split", recipe.eval.split if part == "train" else None),
         (train_file, "dataset.train_split", train.dataset.train_split),
         (train_file, "dataset.eval_split", train.dataset.eval_split),
     ):

@@ -1,4 +1,4 @@
-"""`release`: dataset → train → eval → card → serving copy → model → Spaces → verify → tags, in one call.
+"""`release`: dataset → base → train → eval → card → serving copy → model → Spaces → verify → tags, in one call.
 
 Atomic: version tags are created only once every artifact is uploaded and read back, and the model repo's tag,
 on the `release.json` commit, comes last: it is the commit point (see `hubtools.release.tags`). Resumable, even
@@ -23,7 +23,7 @@ from typing import Any
 from hubtools import __version__
 from hubtools.errors import HubtoolsError
 from hubtools.recipes import recipe_hash
-from hubtools.release import space_stages, stages, tags
+from hubtools.release import base, space_stages, stages, tags
 from hubtools.release.manifest import Manifest, RepoRef
 from hubtools.release.preference import preference_stage
 from hubtools.release.recipe import ReleaseRecipe, load_release_recipe
@@ -31,7 +31,7 @@ from hubtools.release.recipe import ReleaseRecipe, load_release_recipe
 # (stage, event, detail): event is "start", "done" or "skip". Raising from it aborts the release.
 StageCallback = Callable[[str, str, str], None]
 # "space" stands for one `space:REPO` stage per Space of the recipe, in its order (see `stage_names`).
-STAGES = ("dataset", "train", "dpo", "eval", "web", "card", "serving", "model", "space", "verify", "tag")
+STAGES = ("dataset", "base", "train", "dpo", "eval", "web", "card", "serving", "model", "space", "verify", "tag")
 
 
 @dataclass(frozen=True)
@@ -87,6 +87,7 @@ def release(
         run("tag", lambda: tags.tag_release(api, prepared), version)
         dataset = prepared.manifest.dataset
         train_recipe = stages.train_recipe_on(parts.train, dataset.repo_id, dataset.commit)
+        train_recipe = base.on_base(train_recipe, prepared.manifest.base_model)
         return ReleaseResult(
             prepared.manifest, changed=True, work_dir=stages.work_root(recipe) / recipe_hash(train_recipe)
         )
@@ -94,7 +95,9 @@ def release(
     space_stages.check_spaces(api, recipe, parts)
 
     dataset = run("dataset", lambda: stages.push_data(parts, version, progress=progress), parts.dataset_repo)
+    base_model = base.base_stage(api, recipe, parts.base, dataset, notify) if parts.base else None
     train_recipe = stages.train_recipe_on(parts.train, dataset.repo_id, dataset.commit)
+    train_recipe = base.on_base(train_recipe, base_model)
     work_dir = stages.work_root(recipe) / recipe_hash(train_recipe)
     model_dir = work_dir / "model"
     previous = stages.previous_release(api, parts.model_repo, version, work_dir / "previous")
@@ -141,6 +144,7 @@ def release(
         version=version,
         dataset=RepoRef(dataset.repo_id, dataset.commit, version),
         model=RepoRef(parts.model_repo, model_commit, version),
+        base_model=base_model,
         recipe_hash=digest,
         hubtools_version=__version__,
         spaces=deployed,
@@ -151,17 +155,20 @@ def release(
 
 
 def stage_names(recipe: ReleaseRecipe) -> tuple[str, ...]:
-    """Every stage of this recipe's release in order, `space` expanded to one stage per Space; `dpo` only with a
-    `preference` recipe."""
+    """Every stage of this recipe's release in order, `space` expanded to one stage per Space; `base` only with a
+    `base` recipe, `dpo` only with a `preference` one."""
     expanded = {"space": tuple(space_stages.stage_name(space) for space in recipe.spaces)}
-    if recipe.preference is None:
-        expanded["dpo"] = ()
+    for stage, recipe_field in (("base", recipe.base), ("dpo", recipe.preference)):
+        if recipe_field is None:
+            expanded[stage] = ()
     return tuple(name for stage in STAGES for name in expanded.get(stage, (stage,)))
 
 
 def release_hash(recipe: ReleaseRecipe, parts: stages.Parts) -> str:
-    """One hash over the release recipe and the data and train recipes it names."""
+    """One hash over the release recipe and the data and train recipes it names (a base's too, when it has one)."""
     combined = {"release": recipe_hash(recipe), "data": recipe_hash(parts.data), "train": recipe_hash(parts.train)}
     if parts.preference is not None:
         combined["preference"] = recipe_hash(parts.preference)
+    if parts.base is not None:
+        combined["base"] = recipe_hash(parts.base.recipe)
     return hashlib.sha256(json.dumps(combined, sort_keys=True).encode()).hexdigest()[:16]

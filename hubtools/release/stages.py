@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from hubtools.errors import HubtoolsError
 from hubtools.paths import EVAL_RESULTS_FILE, TRAIN_RECORD_FILE
+from hubtools.recipes import recipe_path
 from hubtools.release.manifest import MANIFEST_FILE, Manifest
 from hubtools.release.recipe import ReleaseRecipe, ReleaseSpace, check_parts, duplicate, qualify
 from hubtools.versions import check_release_tag, is_release_tag, release_key
@@ -31,6 +32,14 @@ NOT_PUBLISHED = ["checkpoints/**", ".*"]
 
 
 @dataclass(frozen=True)
+class BasePart:
+    """The base model a release trains and publishes before the fine-tune (see `hubtools.release.base`)."""
+
+    recipe: TrainRecipe
+    repo: str
+
+
+@dataclass(frozen=True)
 class Parts:
     data: DataRecipe
     train: TrainRecipe
@@ -38,6 +47,7 @@ class Parts:
     model_repo: str
     spaces: tuple[ReleaseSpace, ...] = ()  # the recipe's, in order, with qualified repo ids
     preference: TrainRecipe | None = None  # the DPO recipe run on top of the SFT model (hubtools.release.preference)
+    base: BasePart | None = None
 
 
 def check_version(version: str) -> None:
@@ -53,6 +63,9 @@ def load_parts(recipe: ReleaseRecipe, api: HfApi) -> Parts:
     data, train = load_data_recipe(_beside(recipe, recipe.data)), load_train_recipe(_beside(recipe, recipe.train))
     check_parts(recipe, data, train)
     preference = load_preference(recipe, data, train)
+    base = load_train_recipe(_beside(recipe, recipe.base)) if recipe.base else None
+    if base is not None:
+        _check_base(recipe, data, base, train)
     user = api.whoami()["name"]
     spaces = tuple(space.model_copy(update={"repo": qualify(space.repo, user)}) for space in recipe.spaces)
     twice = duplicate([space.repo for space in spaces])  # `name` and `USER/name` are one Space
@@ -62,14 +75,39 @@ def load_parts(recipe: ReleaseRecipe, api: HfApi) -> Parts:
             f"{recipe.source_file or f'release recipe {recipe.name}'}: spaces[{again}].repo: "
             f"{recipe.spaces[again].repo!r} is {spaces[again].repo}, as spaces[{first}] already is"
         )
-    return Parts(
+    parts = Parts(
         data=data,
         train=train,
         dataset_repo=qualify(recipe.repos.dataset, user),
         model_repo=qualify(recipe.repos.model, user),
         spaces=spaces,
         preference=preference,
+        base=BasePart(base, qualify(recipe.repos.base_model, user)) if base and recipe.repos.base_model else None,
     )
+    if parts.base is not None and parts.base.repo == parts.model_repo:  # the base's upload mirrors its own folder
+        where = recipe.source_file or f"release recipe {recipe.name}"
+        raise HubtoolsError(f"{where}: repos.base_model: {parts.base.repo} is also repos.model; give the base its own")
+    return parts
+
+
+def _check_base(recipe: ReleaseRecipe, data: DataRecipe, base: TrainRecipe, train: TrainRecipe) -> None:
+    """A base is a pretraining run on the release's splits, long enough for the fine-tune: found before it trains."""
+    check_parts(recipe, data, base, part="base")
+    base_file = recipe_path(recipe.part(recipe.base), "train")
+    if base.method != "pretrain":  # what the base's card says it is, and what the fine-tune expects
+        raise HubtoolsError(
+            f"{base_file}: method: a release's base model is pretrained on plain text: expected 'pretrain', got "
+            f"{base.method!r}"
+        )
+    if base.base_model.config is not None:
+        from hubtools.train.model_config import config_positions
+
+        positions = config_positions(base.base_model.config)
+        if positions is not None and train.training.max_length > positions:
+            raise HubtoolsError(
+                f"{recipe_path(recipe.part(recipe.train), 'train')}: training.max_length: "
+                f"{train.training.max_length} is above the {positions} positions of the base model ({base_file})"
+            )
 
 
 def _beside(recipe: ReleaseRecipe, name: str) -> str | Path:

@@ -1,7 +1,8 @@
 """The base model and tokenizer of a run: from the Hub at a pinned sha, a local folder, or a config (random init).
 
-Every model leaves here with a chat template that has `{% generation %}` markers, attention dropout set by the
-recipe, and the packed-attention implementation selected; its sequence length is checked against its positions.
+Every model leaves here with a chat template that has `{% generation %}` markers (except for `method =
+"pretrain"`, which learns plain text), attention dropout set by the recipe, and the packed-attention
+implementation selected; its sequence length is checked against its positions.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer, Pretra
 
 from hubtools.errors import HubtoolsError
 from hubtools.train.attention import register_packed_attention
-from hubtools.train.chat_template import ensure_chat_template, template_texts
+from hubtools.train.chat_template import ensure_chat_template
 from hubtools.train.model_config import max_positions
 from hubtools.train.recipe import BaseModelSource, LoraSettings, TrainingSettings, TrainRecipe
 from hubtools.train.sources import resolve_revision
@@ -49,15 +50,16 @@ def apply_training_config(config: PretrainedConfig, training: TrainingSettings) 
         config.activation_function = "gelu_pytorch_tanh"
 
 
-def load_base_model(recipe: TrainRecipe, conversations: list | None = None, *, tokenizer: Any = None) -> StartingPoint:
+def load_base_model(recipe: TrainRecipe, texts: list[str] | None = None, *, tokenizer: Any = None) -> StartingPoint:
     """Resolve, check and load the starting point.
 
-    Config models get `tokenizer` if given, else one built per the recipe (trained on `conversations`).
+    Config models get `tokenizer` if given, else one built per the recipe (trained on `texts`, the training data
+    as the run renders it).
     """
     source = recipe.base_model
     attention = register_packed_attention()
     if source.config is not None:
-        tokenizer = tokenizer or _config_tokenizer(source, conversations or [])
+        tokenizer = tokenizer or _config_tokenizer(source, texts or [])
         config = _config_from_recipe(source, tokenizer)
         check_max_length(config, recipe.training.max_length, f"base_model.config ({config.model_type})")
         apply_training_config(config, recipe.training)
@@ -82,18 +84,19 @@ def load_base_model(recipe: TrainRecipe, conversations: list | None = None, *, t
         model = AutoModelForCausalLM.from_pretrained(
             where, config=config, attn_implementation=attention, dtype=torch.float32, **kwargs
         )
-    ensure_chat_template(tokenizer)
+    if recipe.method != "pretrain":  # a base model learns plain text; its fine-tune adds the template
+        ensure_chat_template(tokenizer)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return StartingPoint(model=model, tokenizer=tokenizer, record=record)
 
 
-def _config_tokenizer(source: BaseModelSource, conversations: list) -> Any:
+def _config_tokenizer(source: BaseModelSource, texts: list[str]) -> Any:
     if source.tokenizer == "gpt2":
         return gpt2_tokenizer()
-    if not conversations:
+    if not texts:
         raise HubtoolsError("base_model.tokenizer = 'train' needs training conversations")
-    return train_bpe_tokenizer(template_texts(conversations), source.vocab_size)
+    return train_bpe_tokenizer(texts, source.vocab_size)
 
 
 def _config_from_recipe(source: BaseModelSource, tokenizer: Any) -> PretrainedConfig:

@@ -162,7 +162,11 @@ class TrainRecipe(RecipeModel):
     dataset: DatasetSource
     training: TrainingSettings
     lora: LoraSettings = LoraSettings()
-    method: Literal["sft", "dpo"] = Field("sft", description="supervised fine-tuning, or DPO on preference pairs")
+    method: Literal["sft", "dpo", "pretrain"] = Field(
+        "sft",
+        description="supervised fine-tuning, DPO on preference pairs, or pretraining: plain language modelling on "
+        "the conversations' text (no chat template), which makes a base model to fine-tune",
+    )
     dpo: DpoSettings = DpoSettings()
     launch: Literal["single", "ddp", "fsdp"] = Field(
         "single", description="documentation of intent: the accelerate config to launch this recipe with"
@@ -170,17 +174,24 @@ class TrainRecipe(RecipeModel):
 
     @model_serializer(mode="wrap")
     def _dump(self, handler: Any) -> dict[str, Any]:
-        """An SFT recipe dumps (and hashes) as before DPO existed: `method` and `dpo` only appear for DPO."""
+        """An SFT recipe dumps (and hashes) as before DPO existed: `method` appears unless it is SFT, `dpo` only
+        for DPO."""
         data = handler(self)
-        if self.method == "sft" and "dpo" not in self.model_fields_set:
-            data.pop("method", None)
+        if self.method != "dpo" and "dpo" not in self.model_fields_set:
             data.pop("dpo", None)
+            if self.method == "sft":
+                data.pop("method", None)
         return data
 
     @model_validator(mode="after")
     def _consistent(self) -> TrainRecipe:
-        if self.method == "sft" and "dpo" in self.model_fields_set:
+        if self.method != "dpo" and "dpo" in self.model_fields_set:
             raise field_error("dpo", "only applies with method = 'dpo'")
+        if self.method == "pretrain" and self.training.assistant_only_loss:
+            raise field_error(
+                "training.assistant_only_loss",
+                "method = 'pretrain' learns every token of plain text (there are no assistant turns): set it to false",
+            )
         if self.method == "dpo" and self.base_model.config is not None:
             raise field_error("base_model.config", "DPO starts from an SFT model: give base_model.repo_id or path")
         if self.lora.enabled and self.base_model.config is not None:

@@ -1,5 +1,6 @@
 """`train(recipe, out_dir=...)`: one code path from a recipe to a model folder, driving trl's SFTTrainer
-(`method = "dpo"` recipes go to `hubtools.train.dpo`).
+(`method = "dpo"` recipes go to `hubtools.train.dpo`; `method = "pretrain"` trains on plain text, see
+`hubtools.train.plain_text`).
 
 Everything that can fail on user input (recipe, Hub revisions, dataset columns, sequence length) is checked before
 the Trainer exists, so a failed run publishes nothing. Checkpoints, resumption, the Hub push of checkpoints and
@@ -15,7 +16,7 @@ from typing import Any
 
 from hubtools.errors import HubtoolsError
 from hubtools.paths import hubtools_home
-from hubtools.train.chat_template import template_into_config
+from hubtools.train.chat_template import template_into_config, template_texts
 from hubtools.train.checkpoints import CHECKPOINT_BRANCH, checkpoint_step, find_resume_checkpoint
 from hubtools.train.model import StartingPoint, load_base_model, lora_config, model_shape
 from hubtools.train.outputs import (
@@ -25,8 +26,9 @@ from hubtools.train.outputs import (
     logged_losses,
     write_run_files,
 )
+from hubtools.train.plain_text import TEXT_COLUMN, as_plain_text
 from hubtools.train.recipe import TrainingSettings, TrainRecipe, load_train_recipe
-from hubtools.train.sources import check_hub_revisions, load_training_data
+from hubtools.train.sources import TrainingData, check_hub_revisions, load_training_data
 from hubtools.train.speed import Hardware, SpeedPlan, detect_hardware, plan_speed, trainer_arguments
 
 CHECKPOINTS_DIR = "checkpoints"
@@ -99,6 +101,8 @@ def train(
     with process.main_process_first():
         data = load_training_data(recipe.dataset, cache_dir=hubtools_home() / "train-data")
         checkpoint = checkpoint_to_resume(work_dir, resume=resume, repo_id=push_checkpoints_to)
+    if recipe.method == "pretrain":
+        data = pretraining_data(data)
     resumed_from_step = checkpoint_step(checkpoint) if checkpoint else None
     start = _starting_point(recipe, data, checkpoint)
     plan = _plan(recipe, hardware, start)
@@ -127,6 +131,7 @@ def train(
         dataset=data.record,
         hyperparameters={
             **recipe.training.model_dump(),
+            **({"method": recipe.method} if recipe.method != "sft" else {}),  # as DPO records it; SFT as before
             "lora": recipe.lora.model_dump(),
             "execution": plan.as_json(),
         },
@@ -171,16 +176,28 @@ def checkpoint_to_resume(work_dir: Path, *, resume: bool, repo_id: str | None) -
     return checkpoint
 
 
-def _starting_point(recipe: TrainRecipe, data: Any, checkpoint: Path | None) -> StartingPoint:
-    """The base model; a resumed config model reuses the tokenizer saved in its checkpoint (same ids)."""
+def pretraining_data(data: TrainingData) -> TrainingData:
+    """The splits as plain text (`method = "pretrain"`)."""
+    evaluation = as_plain_text(data.eval) if data.eval is not None else None
+    return TrainingData(train=as_plain_text(data.train), eval=evaluation, record=data.record)
+
+
+def _starting_point(recipe: TrainRecipe, data: TrainingData, checkpoint: Path | None) -> StartingPoint:
+    """The base model; a resumed config model reuses the tokenizer saved in its checkpoint (same ids).
+
+    A trained tokenizer learns the text as the run shows it: the chat template's rendering, or plain text.
+    """
     source = recipe.base_model
     tokenizer = None
     if checkpoint is not None and source.config is not None:
         from transformers import AutoTokenizer
 
         tokenizer = AutoTokenizer.from_pretrained(checkpoint)
-    needs_texts = source.config is not None and source.tokenizer == "train" and tokenizer is None
-    return load_base_model(recipe, data.train["messages"] if needs_texts else None, tokenizer=tokenizer)
+    texts = None
+    if source.config is not None and source.tokenizer == "train" and tokenizer is None:
+        plain = recipe.method == "pretrain"
+        texts = list(data.train[TEXT_COLUMN]) if plain else template_texts(data.train["messages"])
+    return load_base_model(recipe, texts, tokenizer=tokenizer)
 
 
 def _plan(recipe: TrainRecipe, hardware: Hardware, start: StartingPoint) -> SpeedPlan:

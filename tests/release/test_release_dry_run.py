@@ -211,3 +211,90 @@ def test_an_existing_space_of_another_kind_is_refused_before_anything_is_built(
             f"hubtools: error: {release}: spaces[1].kind: {space} is a {existing} Space, not a {kind} one: "
         )
     assert not hf_api.repo_exists("local/dry-chats", repo_type="dataset")  # nothing was pushed
+
+
+TINY_BASE = Path(__file__).parent / "fixtures" / "tiny-base.toml"
+
+
+def _with_base(release_dir: Path) -> Path:
+    (release_dir / "base.toml").write_text(TINY_BASE.read_text())
+    release = release_dir / "release.toml"
+    release.write_text(
+        release.read_text().replace('train = "train.toml"', 'train = "train.toml"\nbase = "base.toml"')
+        + 'base_model = "dry-base"\n'
+    )
+    return release
+
+
+def test_a_base_model_is_planned_before_the_fine_tune(release_dir, capsys):
+    _with_base(release_dir)
+    code, out, err = dry_run(release_dir, capsys)
+    assert (code, err) == (0, "")
+    stages = [line.split()[0] for line in out.splitlines()[1:] if not line.startswith("  source")]
+    assert stages[:3] == ["dataset", "base", "train"]
+    [base] = [line for line in out.splitlines() if line.startswith("  base ")]
+    assert "[to do]  train recipe 'base' (pretrain): 4 steps" in base and base.endswith("→  local/dry-base")
+    [train] = [line for line in out.splitlines() if line.startswith("  train ")]
+    assert train.endswith("→  (after the base model)")
+
+
+def test_the_base_recipe_is_checked_like_the_train_recipe(release_dir, capsys):
+    _with_base(release_dir)
+    base = release_dir / "base.toml"
+    base.write_text(base.read_text().replace('eval_split = "test"', 'eval_split = "validation"'))
+    code, _, err = dry_run(release_dir, capsys)
+    assert code == 1
+    assert err == (
+        f"hubtools: error: {base}: dataset.eval_split: data recipe 'data' builds no 'validation' split; "
+        "it builds: train, test\n"
+    )
+    base.write_text(TINY_BASE.read_text().replace("[base_model]\nconfig =", '[base_model]\nrepo_id = "local/gone"\n#'))
+    base.write_text(base.read_text().replace('tokenizer = "train"\nvocab_size = 512\n', 'revision = "v1"\n'))
+    code, _, err = dry_run(release_dir, capsys)
+    assert code == 1
+    assert err.startswith(f"hubtools: error: {base}: base_model: base model local/gone not found")
+
+
+@pytest.mark.parametrize(
+    ("given", "missing"), [('base = "train.toml"\n', "repos.base_model"), ("", "base")], ids=["no-repo", "no-recipe"]
+)
+def test_a_base_needs_its_recipe_and_its_repo(release_dir, capsys, given, missing):
+    release = release_dir / "release.toml"
+    text = release.read_text().replace("[repos]", given + "[repos]")
+    release.write_text(text + ('base_model = "b"\n' if missing == "base" else ""))
+    code, _, err = dry_run(release_dir, capsys)
+    assert code == 1
+    assert err.startswith(f"hubtools: error: {release}: {missing}: needed with ")
+
+
+def test_the_base_needs_a_repo_of_its_own(release_dir, capsys):
+    release = _with_base(release_dir)
+    release.write_text(release.read_text().replace('base_model = "dry-base"', 'base_model = "local/dry-model"'))
+    code, _, err = dry_run(release_dir, capsys)
+    assert code == 1
+    message = "repos.base_model: local/dry-model is also repos.model; give the base its own"
+    assert err == f"hubtools: error: {release}: {message}\n"
+
+
+def test_the_base_is_a_pretraining_recipe(release_dir, capsys):
+    _with_base(release_dir)
+    base = release_dir / "base.toml"
+    base.write_text(base.read_text().replace('method = "pretrain"\n', "").replace("assistant_only_loss = false\n", ""))
+    code, _, err = dry_run(release_dir, capsys)
+    assert code == 1
+    assert err == (
+        f"hubtools: error: {base}: method: a release's base model is pretrained on plain text: expected 'pretrain', "
+        "got 'sft'\n"
+    )
+
+
+def test_the_fine_tune_must_fit_the_base_positions(release_dir, capsys):
+    _with_base(release_dir)
+    base = release_dir / "base.toml"
+    base.write_text(base.read_text().replace("n_positions = 128", "n_positions = 64").replace("= 128", "= 64"))
+    code, _, err = dry_run(release_dir, capsys)
+    assert code == 1
+    assert err == (
+        f"hubtools: error: {release_dir / 'train.toml'}: training.max_length: 128 is above the 64 positions of the "
+        f"base model ({base})\n"
+    )

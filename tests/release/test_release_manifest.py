@@ -67,3 +67,13 @@ def test_unknown_keys_are_ignored():
 def test_a_broken_manifest_is_a_value_error(text):
     with pytest.raises(ValueError):
         Manifest.from_json(text)
+
+
+def test_a_base_model_is_written_with_its_tag_and_read_back():
+    manifest = Manifest.from_json(EARLIER.read_text(encoding="utf-8"))
+    assert manifest.base_model is None and '"base_model"' not in manifest.to_json()
+    data = json.loads(manifest.to_json())
+    data["base_model"] = {"repo_id": "u/base", "commit": "c9", "tag": "demo-base-0123456789abcdef"}
+    with_base = Manifest.from_json(json.dumps(data))
+    assert with_base.base_model == RepoRef("u/base", "c9", "demo-base-0123456789abcdef")
+    assert json.loads(with_base.to_json())["base_model"] == data["base_model"]

@@ -165,3 +165,33 @@ def test_killed_at_every_boundary_resumes_and_finishes(relay, names, hf_api, cap
     capsys.readouterr()
     assert main(["release", str(recipe), "--version", VERSION]) == 0
     assert "already released (nothing changed)" in capsys.readouterr().out
+
+
+def test_killed_between_the_base_upload_and_its_tag_resumes_without_retraining(relay, hf_api, tmp_path):
+    """The base's commit lands but its tag does not: the re-run neither trains nor commits it again, and tags it."""
+    suffix = uuid.uuid4().hex[:6]
+    base_repo = f"local/resume-base-{suffix}"
+    text = (FIXTURES / "tiny-release-base.toml").read_text()
+    for kind in ("dataset", "base_model", "model"):
+        text = re.sub(rf'^{kind} = "(.*)"$', rf'{kind} = "\1-{suffix}"', text, flags=re.M)
+    text = text.replace(f'"base-test-base-{suffix}"', f'"resume-base-{suffix}"')
+    for name in ("tiny-base.toml", "tiny-train.toml"):
+        (tmp_path / name).write_text((FIXTURES / name).read_text())
+    recipe = tmp_path / f"resume-base-{suffix}.toml"
+    recipe.write_text(text)
+
+    tag_request = f"/api/models/{base_repo}/tag/"
+    code, log = _run(relay, recipe, lambda method, url, body: "before" if url.startswith(tag_request) else None)
+    assert code == -9, log
+    uploaded = hf_api.repo_info(base_repo).sha
+    assert not _tags(hf_api, base_repo, "model")  # published, not tagged: not yet the base of anything
+
+    code, log = _run(relay, recipe)
+    assert code == 0, log
+    assert "] base done" in log and "trained earlier" in log
+    assert hf_api.repo_info(base_repo).sha == uploaded  # the same commit, not a second upload
+    [tag] = _tags(hf_api, base_repo, "model").items()
+    assert tag[0].startswith("tiny-base-") and tag[1] == uploaded
+    released = hf_api.hf_hub_download(f"local/base-test-model-{suffix}", "release.json", revision=VERSION)
+    manifest = json.loads(Path(released).read_text())
+    assert manifest["base_model"] == {"repo_id": base_repo, "commit": uploaded, "tag": tag[0]}

@@ -14,7 +14,10 @@ from hubtools.train.recipe import load_train_recipe
 
 
 def test_the_roadmap_recipes_ship():
-    assert set(shipped_recipes("train")) == {"demo", "demo-dpo", "ruby-002", "pygmalion-350m", "opt-1.3b"}
+    assert set(shipped_recipes("train")) == {
+        *("demo", "demo-base", "demo-chat", "demo-dpo"),
+        *("ruby-002", "pygmalion-350m", "opt-1.3b"),
+    }
 
 
 @pytest.mark.parametrize("name", shipped_recipes("train"))
@@ -75,11 +78,32 @@ def test_unknown_field_is_named(tmp_path):
             "give exactly one of repo_id, path, config",
         ),
         (MINIMAL + "[lora]\nenabled = true\n", "lora.enabled: needs pretrained weights"),
+        ('method = "pretrain"\n' + MINIMAL, "training.assistant_only_loss: method = 'pretrain' learns every token"),
+        ('method = "pretrain"\n' + MINIMAL + "[dpo]\nbeta = 0.2\n", "dpo: only applies with method = 'dpo'"),
     ],
 )
 def test_inconsistent_recipes_are_explained(tmp_path, text, message):
     with pytest.raises(HubtoolsError, match=message):
         load_train_recipe(write(tmp_path, text))
+
+
+def test_a_pretrain_recipe_hashes_its_method_and_an_sft_one_as_before(tmp_path):
+    """`method` is part of a pretrain recipe's hash (the same settings as SFT train another model); an SFT recipe's
+    dump, and so its hash and every published release keyed by it, has no `method` or `dpo`."""
+    from hubtools.recipes import recipe_hash
+
+    sft = load_train_recipe(
+        write(tmp_path, MINIMAL.replace("max_steps = 3", "max_steps = 3\nassistant_only_loss = false"))
+    )
+    pretrain = load_train_recipe(
+        write(
+            tmp_path,
+            'method = "pretrain"\n' + MINIMAL.replace("max_steps = 3", "max_steps = 3\nassistant_only_loss = false"),
+        )
+    )
+    assert "method" not in sft.model_dump() and "dpo" not in sft.model_dump()
+    assert pretrain.model_dump()["method"] == "pretrain" and "dpo" not in pretrain.model_dump()
+    assert recipe_hash(pretrain) != recipe_hash(sft)
 
 
 def test_overrides_are_validated_like_the_file():
