@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hubtools.errors import HubtoolsError
-from hubtools.paths import TRAIN_RECORD_FILE
+from hubtools.paths import TRAIN_RECORD_FILE, write_text_atomic
 from hubtools.recipes import recipe_hash
 from hubtools.release import stages
 from hubtools.release.manifest import RepoRef
@@ -111,7 +111,7 @@ def publish_base(api: HfApi, model_dir: Path, repo: str, tag: str, dataset: Push
     from hubtools.cards.base_card import render_base_card
 
     card = render_base_card(model_dir, repo_id=repo, endpoint=api.endpoint)
-    (model_dir / "README.md").write_text(card, encoding="utf-8")
+    write_text_atomic(model_dir / "README.md", card)
     api.create_repo(repo, exist_ok=True)
     info = api.upload_folder(
         folder_path=model_dir,

@@ -93,9 +93,9 @@ def _sft_positions(sft: TrainRecipe) -> int | None:
     return None
 
 
-def pairs_in(dataset: PushedDataset, dpo: TrainRecipe) -> int:
-    """The preference pairs in the DPO recipe's training split of the pushed build (0 when it has none)."""
-    splits = (dataset.build.summary.get(PAIRS_CONFIG) or {}).get("splits") or {}
+def pairs_in(summary: dict[str, Any], dpo: TrainRecipe) -> int:
+    """The preference pairs in the DPO recipe's training split of a build, by its summary (0 when it has none)."""
+    splits = (summary.get(PAIRS_CONFIG) or {}).get("splits") or {}
     return int((splits.get(dpo.dataset.train_split) or {}).get("num_examples", 0))
 
 
@@ -138,7 +138,7 @@ def preference_stage(
 ) -> Path:
     """Run (or find done) the DPO stage; return the model folder the release goes on with: the DPO model, or the
     SFT model when the dataset has no preference pair to train on."""
-    pairs = pairs_in(dataset, dpo)
+    pairs = pairs_in(dataset.build.summary, dpo)
     if pairs == 0:
         notify(
             STAGE,
@@ -197,8 +197,7 @@ def planned(
     build = reusable_build(default_build_dir(data), data)
     pairs = "pairs counted when the dataset is built"
     if build is not None:
-        splits = (build.summary.get(PAIRS_CONFIG) or {}).get("splits") or {}
-        count = int((splits.get(dpo.dataset.train_split) or {}).get("num_examples", 0))
+        count = pairs_in(build.summary, dpo)
         if count == 0:
             return dataset_repo, "skip: the build has no preference pairs, so the SFT model is released", "skipped"
         pairs = f"{count} pairs in the build"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hubtools.errors import HubtoolsError
-from hubtools.paths import EVAL_RESULTS_FILE, TRAIN_RECORD_FILE
+from hubtools.paths import EVAL_RESULTS_FILE, TRAIN_RECORD_FILE, write_text_atomic
 from hubtools.recipes import recipe_path
 from hubtools.release.manifest import MANIFEST_FILE, Manifest
 from hubtools.release.recipe import ReleaseRecipe, ReleaseSpace, check_parts, duplicate, qualify
@@ -247,7 +247,7 @@ def write_card(api: HfApi, model_dir: Path, model_repo: str, version: str, previ
         previous=previous.eval_results if previous else None,
         endpoint=api.endpoint,
     )
-    (model_dir / "README.md").write_text(card, encoding="utf-8")
+    write_text_atomic(model_dir / "README.md", card)
     return "README.md"
 
 
