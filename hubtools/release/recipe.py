@@ -93,7 +93,6 @@ class ReleaseSpace(RecipeModel):
     hardware: str | None = Field(
         None, description="gradio only: Space hardware to request, e.g. 'zero-a10g' (ZeroGPU); default: what it has"
     )
-    base_model: str | None = Field(None, description=f"with `base`: the base model's repo, {_REPO_ID_HELP}")
 
     @field_validator("hardware")
     @classmethod

@@ -68,6 +68,7 @@ def test_spaces_are_listed_with_a_kind_static_by_default(tmp_path):
         ('[[spaces]]\nrepo = "a"\n[[spaces]]\nrepo = "o/b"\n[[spaces]]\nrepo = "O/B"\n', "spaces[2].repo: 'O/B' is "),
         ('[[spaces]]\nkind = "gradio"\n', "spaces[0].repo: required field is missing"),
         ('[[spaces]]\nrepo = "web"\nsdk = "static"\n', "spaces[0].sdk: unknown field"),
+        ('[[spaces]]\nrepo = "web"\nbase_model = "b"\n', "spaces[0].base_model: unknown field"),  # a [repos] key
         ('spaces = "web"\n', "repos.spaces: Spaces are listed in top-level [[spaces]] tables, not under [repos]"),
     ],
 )
