@@ -10,7 +10,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import random
 import tempfile
 from pathlib import Path
 
@@ -385,21 +384,3 @@ def test_chatterbot_hostile_documents(tmp_path):
         0,
         ["quote.yml:3: invalid YAML: while scanning a quoted scalar, found unexpected end of stream"],
     )
-
-
-def test_lines_come_out_whole_across_read_and_inflate_chunks(tmp_path):
-    from hubtools.data.sources._read import MAX_LINE_BYTES, Line, iter_lines
-
-    rng = random.Random(0)
-    expected = [bytes([65 + rng.randrange(26)]) * rng.choice([0, 1, 100, 70_000, 300_000]) for _ in range(40)]
-    expected.insert(20, b"z" * (MAX_LINE_BYTES + 5))
-    data = b"\n".join(expected)  # the last line has no newline
-    for name, content in (("plain.jsonl", data), ("packed.jsonl.gz", gzip.compress(data, compresslevel=1))):
-        (tmp_path / name).write_bytes(content)
-        got = list(iter_lines(tmp_path / name))
-        assert all(isinstance(line, Line) for line in got)
-        assert [line.size for line in got] == [len(line) for line in expected]
-        assert [line.data for line in got if line.size <= MAX_LINE_BYTES] == [
-            line for line in expected if len(line) <= MAX_LINE_BYTES
-        ]
-        assert got[20].data == b"z" * 2000 and [line.number for line in got] == list(range(1, 42))

@@ -207,3 +207,15 @@ def decode_utf8(data: bytes) -> str | tuple[int, str]:
         column = error.start - line_start + 1
         byte = data[error.start]
         return line, f"not UTF-8 text (byte 0x{byte:02x} at column {column}); Latin-1 or binary data?"
+
+
+def read_text(path: Path, display: str) -> str | tuple[str, str]:
+    """A whole file as UTF-8 text, or `(location, reason)` for a file that is not: `display`, with `:LINE` when
+    the problem is at a line."""
+    data = read_document(path)
+    if isinstance(data, FileProblem):
+        return display, data.reason
+    text = decode_utf8(data)
+    if isinstance(text, tuple):
+        return f"{display}:{text[0]}", text[1]
+    return text

@@ -16,7 +16,7 @@ from typing import Any
 
 from hubtools.data.sources import ParseResult, Reject, add_conversation
 from hubtools.data.sources._jsonl import check_value, load_document
-from hubtools.data.sources._read import FileProblem, decode_utf8, read_document
+from hubtools.data.sources._read import read_text
 
 
 def parse(path: Path, *, source: str, display: str) -> ParseResult:
@@ -62,12 +62,9 @@ def parse(path: Path, *, source: str, display: str) -> ParseResult:
 
 def _load(path: Path, display: str) -> tuple[Any, tuple[str, str] | None]:
     """The parsed document, or `(location, reason)` for a file that is not readable JSON text."""
-    data = read_document(path)
-    if isinstance(data, FileProblem):
-        return None, (display, data.reason)
-    text = decode_utf8(data)
+    text = read_text(path, display)
     if isinstance(text, tuple):
-        return None, (f"{display}:{text[0]}", text[1])
+        return None, text
     if "\x00" in text:
         line = text.count("\n", 0, text.index("\x00")) + 1
         return None, (f"{display}:{line}", "binary data (NUL bytes), not JSON")

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from hubtools.data.sources import ParseResult, Reject, add_conversation
-from hubtools.data.sources._read import FileProblem, decode_utf8, read_document
+from hubtools.data.sources._read import read_text
 from hubtools.errors import HubtoolsError
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -71,12 +71,9 @@ def parse(path: Path, *, source: str, display: str) -> ParseResult:
 
 def _compose(path: Path, display: str) -> tuple[yaml.Node | None, tuple[str, str] | None]:
     """The YAML node tree (never constructed into Python objects), or `(location, reason)`."""
-    data = read_document(path)
-    if isinstance(data, FileProblem):
-        return None, (display, data.reason)
-    text = decode_utf8(data)
+    text = read_text(path, display)
     if isinstance(text, tuple):
-        return None, (f"{display}:{text[0]}", text[1])
+        return None, text
     try:
         return yaml.compose(text, Loader=_Loader), None
     except yaml.YAMLError as error:
